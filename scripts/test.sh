@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test suite. CI calls this
+# (.ci/run). Steps:
+#   1. Release build + ctest (unit, golden, conformance, CLI suites)
+#   2. ASan+UBSan build (clang) of the suites that parse untrusted input or
+#      manage memory, run under the sanitizers
+#   3. bounded libFuzzer run over load + full verification (~60 s)
+#   4. random mutations of the real models through the CLI (no crash/hang)
+# EDGERUN_SHARED_DIR overrides ../shared; EDGERUN_FUZZ_SECONDS the fuzz time;
+# EDGERUN_SKIP_SANITIZERS=1 / EDGERUN_SKIP_FUZZ=1 skip steps 2 / 3 locally.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export EDGERUN_SHARED_DIR="${EDGERUN_SHARED_DIR:-$root/../shared}"
+[ -d "$EDGERUN_SHARED_DIR/models" ] ||
+  echo "test.sh: warning: no shared data at $EDGERUN_SHARED_DIR; shared-data tests will be skipped"
+
+bash scripts/install-deps.sh
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "Release build"
+bash scripts/build.sh build
+
+if [ "${EDGERUN_SKIP_SANITIZERS:-0}" != 1 ]; then
+  step "ASan+UBSan build (clang)"
+  CC=clang CXX=clang++ bash scripts/build.sh build-asan \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGERUN_SANITIZE="address;undefined"
+  step "ASan+UBSan tests"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j 2 -L "unit|fuzz-regression|cli" --timeout 600)
+fi
+
+if [ "${EDGERUN_SKIP_FUZZ:-0}" != 1 ] && [ -x scripts/fuzz.sh ]; then
+  step "libFuzzer (${EDGERUN_FUZZ_SECONDS:-60} s)"
+  bash scripts/fuzz.sh "${EDGERUN_FUZZ_SECONDS:-60}"
+fi
+
+if [ -x scripts/mutate_models.sh ]; then
+  step "CLI robustness on mutated models"
+  bash scripts/mutate_models.sh build/edgerun
+fi
+
+step "Release tests"
+cd build
+ctest --output-on-failure -j 2 --timeout 900

@@ -1,0 +1,142 @@
+// The contract between the runtime and CPU kernels.
+//
+// A kernel is an OpKernel subclass created once per node. The runtime calls
+//   Prepare(ctx)  at AllocateTensors / after a resize: validate EVERYTHING
+//                 (types, ranks, shapes, params, quantization) and set output
+//                 shapes; precompute multipliers and pick the Eval variant.
+//   Eval(ctx)     at Invoke: compute, trusting Prepare. Returns an error only
+//                 for data-dependent failures (e.g. an index out of range in
+//                 a GATHER input).
+// Errors come back as Status; the runtime prefixes "node N (OP): ".
+//
+// Data-dependent output shapes (RESHAPE by a computed shape tensor, SHAPE,
+// FILL, TRANSPOSE_CONV with a computed output_shape, ...): when
+// ctx.HasValues(input) is false during Prepare, the kernel calls
+// ctx.SetOutputsDynamic() and returns OK; the runtime then re-runs Prepare
+// right before Eval, when every input has its values, and allocates the
+// outputs on the heap. Nodes downstream of a dynamic tensor are re-prepared
+// the same way automatically.
+//
+// Thread-safety: a kernel instance belongs to one interpreter, which is used
+// by one thread at a time; kernels keep no global mutable state.
+#ifndef EDGERUN_KERNELS_KERNEL_API_H_
+#define EDGERUN_KERNELS_KERNEL_API_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edgerun/base/status.h"
+#include "edgerun/format/types.h"
+#include "kernels/shape.h"
+
+namespace edgerun::tfl {
+struct Operator;
+}
+
+namespace edgerun::kernels {
+
+// Quantization of a tensor: real = scale * (q - zero_point).
+struct QuantParams {
+  std::vector<float> scale;  // empty = not quantized
+  std::vector<int64_t> zero_point;
+  int32_t quantized_dimension = 0;
+
+  bool quantized() const { return !scale.empty(); }
+  bool per_channel() const { return scale.size() > 1; }
+  float scale0() const { return scale.empty() ? 0.f : scale[0]; }
+  int32_t zero_point0() const {
+    return zero_point.empty() ? 0 : static_cast<int32_t>(zero_point[0]);
+  }
+};
+
+// A tensor as kernels see it. The runtime owns the memory behind `data`.
+struct Tensor {
+  DataType type = DataType::kFloat32;
+  Shape shape;
+  void* data = nullptr;   // null until allocated; null for 0 bytes too
+  size_t bytes = 0;       // capacity of `data`
+  QuantParams quant;
+  std::string name;
+  bool is_constant = false;  // data points into the model, read-only
+  bool is_variable = false;  // state kept across invokes (LSTM, SVDF)
+  bool is_dynamic = false;   // shape known only at Eval time
+
+  int64_t NumElements() const { return shape.NumElements(); }
+  template <typename T>
+  T* data_as() {
+    return static_cast<T*>(data);
+  }
+  template <typename T>
+  const T* data_as() const {
+    return static_cast<const T*>(data);
+  }
+};
+
+// The node a kernel runs for.
+struct NodeInfo {
+  int index = 0;                // position in the subgraph's execution order
+  int builtin_code = 0;         // tfl::BuiltinOperator value (32 = CUSTOM)
+  std::string op_name;          // "CONV_2D" or the custom code
+  int version = 1;
+  const tfl::Operator* op = nullptr;  // FlatBuffers table: builtin_options
+  std::span<const uint8_t> custom_options;
+};
+
+class KernelContext {
+ public:
+  virtual ~KernelContext() = default;
+
+  virtual const NodeInfo& node() const = 0;
+  virtual int num_inputs() const = 0;
+  virtual int num_outputs() const = 0;
+  // nullptr for an omitted optional input (-1 in the model) or i out of
+  // range; Prepare must check the inputs it needs.
+  virtual const Tensor* input(int i) const = 0;
+  // Variable inputs (LSTM/SVDF state) are written by the op.
+  virtual Tensor* mutable_input(int i) = 0;
+  virtual Tensor* output(int i) = 0;
+  // Intermediate tensors listed by the node (quantized LSTM scales).
+  virtual int num_intermediates() const { return 0; }
+  virtual const Tensor* intermediate(int i) const { return nullptr; }
+
+  // True when input i's values can be read now: constant, or during Eval
+  // (and a Prepare re-run right before Eval).
+  virtual bool HasValues(int i) const = 0;
+
+  // Sets output i's shape (Prepare, or Eval for dynamic outputs).
+  virtual Status ResizeOutput(int i, const Shape& shape) = 0;
+  // Defers this node's Prepare to Invoke time (see file comment).
+  virtual void SetOutputsDynamic() = 0;
+
+  // Scratch memory: request in Prepare (returns a handle), get the pointer
+  // in Eval. Scratch is shared between nodes; contents do not persist.
+  virtual Status RequestScratch(size_t bytes, int* handle) = 0;
+  virtual void* Scratch(int handle) = 0;
+
+  // Builds an error naming the node: "node 7 (CONV_2D): <message>".
+  Status Error(StatusCode code, const std::string& message) const;
+  Status InvalidArgument(const std::string& message) const {
+    return Error(StatusCode::kInvalidArgument, message);
+  }
+  Status Unimplemented(const std::string& message) const {
+    return Error(StatusCode::kUnimplemented, message);
+  }
+};
+
+class OpKernel {
+ public:
+  virtual ~OpKernel() = default;
+  virtual Status Prepare(KernelContext& ctx) = 0;
+  virtual Status Eval(KernelContext& ctx) = 0;
+};
+
+using KernelFactory = std::unique_ptr<OpKernel> (*)();
+
+}  // namespace edgerun::kernels
+
+#endif  // EDGERUN_KERNELS_KERNEL_API_H_
