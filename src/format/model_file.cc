@@ -1,6 +1,7 @@
 #include "edgerun/format/model_file.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -12,6 +13,9 @@ namespace edgerun {
 namespace {
 
 constexpr size_t kHeaderBytes = 8;  // root offset + file identifier
+// FlatBuffers reads tables in place with loads up to 8 bytes wide (uint64
+// buffer offsets, int64 zero points); the file must start aligned for them.
+constexpr size_t kTableAlignment = 8;
 
 Status CheckHeader(std::span<const uint8_t> bytes) {
   if (bytes.empty()) return DataLossError("file is empty");
@@ -30,7 +34,9 @@ Status CheckHeader(std::span<const uint8_t> bytes) {
   }
   uint32_t root;
   std::memcpy(&root, bytes.data(), sizeof(root));
-  if (root < kHeaderBytes || root >= bytes.size()) {
+  // The root table starts with its 4-byte offset to the vtable.
+  if (root < kHeaderBytes ||
+      root > bytes.size() - sizeof(flatbuffers::soffset_t)) {
     return DataLossError("root table offset " + std::to_string(root) +
                          " is outside the file (" +
                          std::to_string(bytes.size()) + " bytes)");
@@ -68,12 +74,22 @@ std::span<const uint8_t> ModelFile::BufferData(uint32_t index) const {
 StatusOr<std::shared_ptr<const ModelFile>> LoadModel(
     std::unique_ptr<ByteSource> source, const LoadOptions& options) {
   if (source == nullptr) return InvalidArgumentError("null ByteSource");
+  size_t source_bytes_copied = 0;
+  if (reinterpret_cast<uintptr_t>(source->bytes().data()) % kTableAlignment !=
+      0) {
+    // Reading tables at a misaligned address is undefined behaviour: copy
+    // the bytes once into an (operator new aligned) block.
+    std::vector<uint8_t> copy(source->bytes().begin(), source->bytes().end());
+    source_bytes_copied = copy.size();
+    source = ByteSource::FromVector(std::move(copy), source->name());
+  }
   const std::span<const uint8_t> bytes = source->bytes();
   RETURN_IF_ERROR(CheckHeader(bytes));
 
   std::shared_ptr<ModelFile> file(new ModelFile());
   file->verification_ = options.verification;
   file->stats_.file_bytes = bytes.size();
+  file->stats_.source_bytes_copied = source_bytes_copied;
   if (options.verification == Verification::kFull) {
     // The FlatBuffer itself is limited to 2 GB; bigger models keep their
     // weights after it (external buffers), which we check separately.
@@ -90,8 +106,8 @@ StatusOr<std::shared_ptr<const ModelFile>> LoadModel(
   }
   file->model_ = tfl::GetModel(bytes.data());
   if (options.verification == Verification::kFull) {
-    RETURN_IF_ERROR(format_internal::CheckModelSemantics(
-        *file->model_, bytes.size(), &file->warnings_));
+    RETURN_IF_ERROR(format_internal::CheckModelSemantics(*file->model_, bytes,
+                                                         &file->warnings_));
   }
 
   const auto* buffers = file->model_->buffers();
@@ -120,7 +136,8 @@ StatusOr<std::shared_ptr<const ModelFile>> LoadModel(
       file->stats_.constant_bytes_mapped += data.size();
       continue;
     }
-    // Misaligned (e.g. a caller buffer at an odd address): copy once.
+    // Misaligned for its element type (external data at an odd offset, or
+    // inline data from a writer that does not align it): copy once.
     const size_t padded = (data.size() + 63) / 64 * 64;
     auto* copy = static_cast<uint8_t*>(std::aligned_alloc(64, padded));
     if (copy == nullptr) {

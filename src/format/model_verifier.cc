@@ -13,15 +13,61 @@ namespace {
 
 // Rank above which a shape is taken as hostile rather than a real tensor.
 constexpr size_t kMaxRank = 16;
+// Names from the file are cut to this many bytes in messages.
+constexpr size_t kMaxNameInMessage = 64;
+// FlatBuffers tables may be shared and index lists may repeat, so a small
+// file can unfold into a huge model for anything that walks it (this check,
+// SummarizeModel, graph views). Honest models unfold to about their file
+// size; more than kMaxExpansion times that, plus kMinBudget, is refused.
+constexpr uint64_t kMaxExpansion = 8;
+constexpr uint64_t kMinBudget = uint64_t{1} << 20;
+// Work charged per table visited, on top of its vectors and strings.
+constexpr uint64_t kEntryCost = 16;
 
 template <typename T>
 size_t Size(const flatbuffers::Vector<T>* v) {
   return v == nullptr ? 0 : v->size();
 }
 
+// A name from the file fit for a one-line message: control characters are
+// escaped (a newline would split the CLI's error line) and long names cut
+// (labels are built per tensor; full names would make checking quadratic).
+std::string Printable(std::string_view name) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < name.size() && i < kMaxNameInMessage; ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (name.size() > kMaxNameInMessage) out += "...";
+  return out;
+}
+
 std::string Quote(const flatbuffers::String* s) {
   if (s == nullptr) return "''";
-  return "'" + std::string(s->string_view()) + "'";
+  return "'" + Printable(s->string_view()) + "'";
+}
+
+// OperatorCodeName for messages: the custom name made Printable.
+std::string OperatorLabel(const tfl::OperatorCode& code) {
+  if (EffectiveBuiltinCode(code) != tfl::BuiltinOperator_CUSTOM) {
+    return OperatorCodeName(code);
+  }
+  return "CUSTOM:" + (code.custom_code() != nullptr
+                          ? Printable(code.custom_code()->string_view())
+                          : std::string());
+}
+
+// Work to visit a tensor and copy what a summary keeps of it.
+uint64_t TensorCost(const tfl::Tensor& t) {
+  const tfl::QuantizationParameters* q = t.quantization();
+  return kEntryCost + Size(t.name()) + Size(t.shape()) +
+         Size(t.shape_signature()) +
+         (q == nullptr ? 0 : Size(q->scale()) + Size(q->zero_point()));
 }
 
 // Names one tensor in messages: "subgraph 0 tensor 12 'conv1/weights'".
@@ -34,9 +80,13 @@ std::string TensorLabel(size_t subgraph, size_t index, const tfl::Tensor* t) {
 
 class SemanticChecker {
  public:
-  SemanticChecker(const tfl::Model& model, size_t file_size,
+  SemanticChecker(const tfl::Model& model, std::span<const uint8_t> file,
                   std::vector<std::string>* warnings)
-      : model_(model), file_size_(file_size), warnings_(warnings) {}
+      : model_(model),
+        file_(file),
+        file_size_(file.size()),
+        warnings_(warnings),
+        budget_(kMaxExpansion * file.size() + kMinBudget) {}
 
   Status Run() {
     if (Size(model_.subgraphs()) == 0) {
@@ -60,10 +110,26 @@ class SemanticChecker {
     return Size(b->data());
   }
 
+  // Takes `units` of work from the budget (see kMaxExpansion).
+  Status Charge(const std::string& label, uint64_t units) {
+    if (units <= budget_) {
+      budget_ -= units;
+      return OkStatus();
+    }
+    return DataLossError(
+        label + ": the model unfolds to more than " +
+        std::to_string(kMaxExpansion) +
+        " times its file size (shared tables or repeated entries)");
+  }
+
   Status CheckBuffers() {
     for (size_t i = 0; i < Size(model_.buffers()); ++i) {
       const tfl::Buffer* b = model_.buffers()->Get(i);
       if (b == nullptr) continue;
+      // Readers may touch (or, when misaligned, copy) each entry's data.
+      RETURN_IF_ERROR(
+          Charge("buffer " + std::to_string(i),
+                 kEntryCost + BufferBytes(static_cast<uint32_t>(i))));
       if (b->offset() > 1) {
         if (Size(b->data()) != 0) {
           return DataLossError("buffer " + std::to_string(i) +
@@ -93,6 +159,7 @@ class SemanticChecker {
       const tfl::OperatorCode* code = model_.operator_codes()->Get(i);
       const std::string label = "operator code " + std::to_string(i);
       if (code == nullptr) return DataLossError(label + " is null");
+      RETURN_IF_ERROR(Charge(label, kEntryCost + Size(code->custom_code())));
       if (code->deprecated_builtin_code() < 0) {
         return DataLossError(label + " has a negative builtin code " +
                              std::to_string(code->deprecated_builtin_code()));
@@ -162,9 +229,10 @@ class SemanticChecker {
   Status CheckStringBuffer(const std::string& label, uint32_t buffer,
                            uint64_t elements) {
     const tfl::Buffer* b = model_.buffers()->Get(buffer);
-    if (b->offset() > 1) return OkStatus();  // external: checked at use
-    const uint8_t* data = b->data()->data();
-    const uint64_t size = b->data()->size();
+    // External data lies inside the file: CheckBuffers ran first.
+    const uint8_t* data =
+        b->offset() > 1 ? file_.data() + b->offset() : b->data()->data();
+    const uint64_t size = b->offset() > 1 ? b->size() : b->data()->size();
     auto read_i32 = [&](uint64_t at) {
       int32_t v;
       std::memcpy(&v, data + at, 4);
@@ -177,6 +245,7 @@ class SemanticChecker {
                            std::to_string(count) + " strings, shape needs " +
                            std::to_string(elements));
     }
+    RETURN_IF_ERROR(Charge(label, static_cast<uint64_t>(count)));
     const uint64_t header = 4 + 4 * (static_cast<uint64_t>(count) + 1);
     if (header > size) return DataLossError(label + ": string buffer too short");
     int64_t previous = static_cast<int64_t>(header);
@@ -195,6 +264,7 @@ class SemanticChecker {
                      size_t num_buffers) {
     const std::string label = TensorLabel(s, i, t);
     if (t == nullptr) return DataLossError(label + " is null");
+    RETURN_IF_ERROR(Charge(label, TensorCost(*t)));
     if (!IsKnownDataType(t->type())) {
       return DataLossError(label + " has unknown type " +
                            std::to_string(static_cast<int>(t->type())));
@@ -341,6 +411,13 @@ class SemanticChecker {
                                    /*allow_optional=*/false));
     RETURN_IF_ERROR(CheckIndexList(sg + " output", g.outputs(), num_tensors,
                                    /*allow_optional=*/false));
+    // A summary copies each graph input and output, repeats included.
+    for (const auto* list : {g.inputs(), g.outputs()}) {
+      for (size_t k = 0; k < Size(list); ++k) {
+        RETURN_IF_ERROR(
+            Charge(sg, TensorCost(*g.tensors()->Get(list->Get(k)))));
+      }
+    }
 
     // Dataflow in execution order: a tensor is available once it is a graph
     // input, constant, variable, or written by an earlier operator. Reading
@@ -363,9 +440,12 @@ class SemanticChecker {
                              std::to_string(op->opcode_index()) +
                              " but the model has " + std::to_string(num_codes));
       }
-      label += " (" +
-               OperatorCodeName(*model_.operator_codes()->Get(op->opcode_index())) +
-               ")";
+      const tfl::OperatorCode& code =
+          *model_.operator_codes()->Get(op->opcode_index());
+      label += " (" + OperatorLabel(code) + ")";
+      RETURN_IF_ERROR(Charge(
+          label, kEntryCost + Size(code.custom_code()) + Size(op->inputs()) +
+                     Size(op->outputs()) + Size(op->intermediates())));
       RETURN_IF_ERROR(CheckIndexList(label + " input", op->inputs(),
                                      num_tensors, /*allow_optional=*/true));
       RETURN_IF_ERROR(CheckIndexList(label + " output", op->outputs(),
@@ -426,6 +506,7 @@ class SemanticChecker {
       const tfl::SignatureDef* sig = model_.signature_defs()->Get(i);
       const std::string label = "signature " + std::to_string(i);
       if (sig == nullptr) return DataLossError(label + " is null");
+      RETURN_IF_ERROR(Charge(label, kEntryCost + Size(sig->signature_key())));
       if (sig->subgraph_index() >= model_.subgraphs()->size()) {
         return DataLossError(label + " names subgraph " +
                              std::to_string(sig->subgraph_index()) +
@@ -444,6 +525,7 @@ class SemanticChecker {
                 ", outside the subgraph's " + std::to_string(num_tensors) +
                 " tensors");
           }
+          RETURN_IF_ERROR(Charge(label, kEntryCost + Size(m->name())));
         }
       }
     }
@@ -459,6 +541,10 @@ class SemanticChecker {
                              (m ? Quote(m->name()) : "''") +
                              " refers to a missing buffer");
       }
+      // Readers copy the named buffer (e.g. min_runtime_version).
+      RETURN_IF_ERROR(
+          Charge("metadata " + std::to_string(i),
+                 kEntryCost + Size(m->name()) + BufferBytes(m->buffer())));
     }
     for (size_t i = 0; i < Size(model_.metadata_buffer()); ++i) {
       const int32_t b = model_.metadata_buffer()->Get(i);
@@ -471,8 +557,10 @@ class SemanticChecker {
   }
 
   const tfl::Model& model_;
+  std::span<const uint8_t> file_;
   size_t file_size_;
   std::vector<std::string>* warnings_;
+  uint64_t budget_;  // work units left, see Charge
 };
 
 }  // namespace
@@ -497,9 +585,10 @@ std::string OperatorCodeName(const tfl::OperatorCode& code) {
   return "BUILTIN_" + std::to_string(builtin);
 }
 
-Status CheckModelSemantics(const tfl::Model& model, size_t file_size,
+Status CheckModelSemantics(const tfl::Model& model,
+                           std::span<const uint8_t> file,
                            std::vector<std::string>* warnings) {
-  return SemanticChecker(model, file_size, warnings).Run();
+  return SemanticChecker(model, file, warnings).Run();
 }
 
 }  // namespace edgerun::format_internal

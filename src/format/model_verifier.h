@@ -4,6 +4,8 @@
 #define EDGERUN_FORMAT_MODEL_VERIFIER_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,8 +18,11 @@ namespace edgerun::format_internal {
 // constant sizes against shapes, quantization arrays, operator wiring and
 // execution order. Appends tolerated oddities to `warnings`.
 // Returns kDataLoss naming the first problem, or kUnimplemented for valid
-// content edgerun does not support yet (sparse tensors).
-Status CheckModelSemantics(const tfl::Model& model, size_t file_size,
+// content edgerun does not support yet (sparse tensors). `file` is the whole
+// file `model` was read from: external buffers live in it, after the
+// FlatBuffer.
+Status CheckModelSemantics(const tfl::Model& model,
+                           std::span<const uint8_t> file,
                            std::vector<std::string>* warnings);
 
 // The effective builtin code of an operator code: the larger of

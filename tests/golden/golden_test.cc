@@ -31,6 +31,11 @@ struct GoldenCase {
   bool classifier = false;
 };
 
+// Short names in failure messages instead of gtest's byte dump.
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+  *os << c.model << "/" << c.name;
+}
+
 std::vector<GoldenCase> LoadCases() {
   std::vector<GoldenCase> cases;
   if (!testing::HaveSharedData()) return cases;

@@ -55,9 +55,9 @@ MATCHER_P2(StatusIs, code, message_matcher,
 #define EDGERUN_TEST_CONCAT_(a, b) EDGERUN_TEST_CONCAT_INNER_(a, b)
 
 // Declares `lhs` from a StatusOr, failing the test (ASSERT) when not OK.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL_(           \
-      EDGERUN_TEST_CONCAT_(status_or_value_, __LINE__), lhs, expr)
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                        \
+  ASSERT_OK_AND_ASSIGN_IMPL_(EDGERUN_TEST_CONCAT_(status_or_value_, __LINE__), \
+                             lhs, expr)
 #define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                               \
   ASSERT_TRUE(tmp.ok()) << tmp.status();           \

@@ -1,10 +1,15 @@
-#include <cstdio>
-#include "edgerun/format/model_file.h"
+// edgerun: the command-line tool. Subcommands live in
+// tools/edgerun/*_command.cc.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/edgerun/command.h"
+
 int main(int argc, char** argv) {
-  if (argc < 2) return 2;
-  auto m = edgerun::LoadModelFromFile(argv[1]);
-  if (!m.ok()) { std::fprintf(stderr, "edgerun: %s\n", m.status().ToString().c_str()); return 2; }
-  std::printf("ok %zu bytes\n", (*m)->stats().file_bytes);
-  for (auto& w : (*m)->warnings()) std::printf("warning: %s\n", w.c_str());
-  return 0;
+  std::ios::sync_with_stdio(false);
+  const std::vector<std::string> args(argv, argv + argc);
+  const int code = edgerun::cli::Main(args, std::cout, std::cerr);
+  std::cout.flush();
+  return code;
 }

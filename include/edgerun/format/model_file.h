@@ -49,6 +49,10 @@ struct LoadStats {
   size_t constant_bytes_mapped = 0;  // used in place (no copy)
   size_t constant_bytes_copied = 0;  // copied because misaligned
   size_t buffers_copied = 0;
+  // The whole file, copied once because the ByteSource's bytes were not
+  // aligned for FlatBuffers' in-place reads (a caller buffer at an odd
+  // address); 0 normally.
+  size_t source_bytes_copied = 0;
   size_t external_buffers = 0;       // stored outside the FlatBuffer (>2 GB)
 };
 

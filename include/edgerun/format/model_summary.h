@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "edgerun/base/status.h"
+#include "edgerun/format/metadata.h"
 #include "edgerun/format/model_file.h"
 #include "edgerun/format/types.h"
 
@@ -60,10 +61,10 @@ struct SignatureSummary {
 
 // One row of the operator histogram (all subgraphs together).
 struct OperatorUse {
-  std::string name;          // "CONV_2D" or the custom code
+  std::string name;  // "CONV_2D" or the custom code
   bool custom = false;
-  int32_t builtin_code = 0;  // 32 (CUSTOM) for custom ops
-  size_t count = 0;          // nodes using it
+  int32_t builtin_code = 0;       // 32 (CUSTOM) for custom ops
+  size_t count = 0;               // nodes using it
   std::vector<int32_t> versions;  // distinct versions, ascending
 };
 
@@ -71,6 +72,14 @@ struct MetadataEntry {
   std::string name;  // e.g. "min_runtime_version", "TFLITE_METADATA"
   uint32_t buffer = 0;
   size_t bytes = 0;
+};
+
+// The label list of output 0 (see ReadOutputLabels), abbreviated.
+struct LabelsSummary {
+  std::string file;  // associated file name
+  size_t count = 0;
+  std::vector<std::string> head;  // the first kLabelsHead labels
+  static constexpr size_t kLabelsHead = 10;
 };
 
 struct ModelSummary {
@@ -84,10 +93,19 @@ struct ModelSummary {
   size_t tensor_count = 0;             // all subgraphs
   LoadStats load_stats;
   std::vector<MetadataEntry> metadata;
-  std::string min_runtime_version;     // from the metadata entry, if any
+  std::string min_runtime_version;  // from the metadata entry, if any
+  // TFLite Support metadata (present == false when the model has none).
+  ModelMetadataInfo tflite_metadata;
+  // Members of the zip archive appended to the file (associated files).
+  std::vector<ArchiveFileInfo> associated_files;
+  std::optional<LabelsSummary> labels;  // output 0's axis labels, if any
+  // Load warnings, then metadata problems ("TFLITE_METADATA: ..."): a
+  // corrupt metadata buffer or archive does not stop a summary.
   std::vector<std::string> warnings;
 };
 
+// Never fails: the model was verified when loaded, and problems with its
+// metadata or associated files become warnings.
 ModelSummary SummarizeModel(const ModelFile& model);
 
 // Stable, machine-readable JSON (keys documented in docs/inspect.md).

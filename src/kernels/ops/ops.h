@@ -8,6 +8,11 @@ namespace edgerun::kernels {
 class KernelRegistry;
 
 void RegisterReshapeKernels(KernelRegistry& registry);
+void RegisterBinaryKernels(KernelRegistry& registry);
+void RegisterMovementKernels(KernelRegistry& registry);
+void RegisterUnaryKernels(KernelRegistry& registry);
+void RegisterMatrixKernels(KernelRegistry& registry);
+void RegisterConvKernels(KernelRegistry& registry);
 
 }  // namespace edgerun::kernels
 

@@ -1,0 +1,181 @@
+// DEPTHWISE_CONV_2D: float32, uint8 (per-tensor), int8 (per-tensor or
+// per-channel filter) and int16 activations with int8 filters and int64
+// bias, with fused activation, SAME/VALID padding, strides, dilation, any
+// depth multiplier and an optional bias.
+//
+// 8-bit convolutions with depth multiplier 1 (MobileNet's) run the
+// channel-vectorized kernel of kernels/optimized/conv_8bit.h; the rest run
+// kernels/reference/conv.h. Both give TFLite's results bit for bit. As in
+// TFLite, the depth multiplier is out_channels / in_channels; the option
+// field is not trusted.
+#include <cstdlib>
+#include <limits>
+
+#include "format/tflite_generated.h"
+#include "kernels/op_util.h"
+#include "kernels/ops/conv_common.h"
+#include "kernels/ops/ops.h"
+#include "kernels/optimized/conv_8bit.h"
+#include "kernels/reference/conv.h"
+#include "kernels/registry.h"
+
+namespace edgerun::kernels {
+namespace {
+
+constexpr int64_t kMaxTaps = int64_t{1} << 24;
+
+class DepthwiseConv2DKernel final : public OpKernel {
+ public:
+  Status Prepare(KernelContext& ctx) override {
+    RETURN_IF_ERROR(CheckArity(ctx, 2, 3, 1));
+    const Tensor* input = ctx.input(0);
+    const Tensor* filter = ctx.input(1);
+    const Tensor* bias = ctx.num_inputs() > 2 ? ctx.input(2) : nullptr;
+    Tensor* output = ctx.output(0);
+    RETURN_IF_ERROR(CheckRank(ctx, input, 4, "input"));
+    RETURN_IF_ERROR(CheckRank(ctx, filter, 4, "filter"));
+    RETURN_IF_ERROR(CheckPresent(ctx, output, "output"));
+    RETURN_IF_ERROR(
+        CheckConvTypes(ctx, ConvKind::kDepthwise, *input, *filter, bias, *output));
+
+    const tfl::DepthwiseConv2DOptions* options =
+        ctx.node().op != nullptr
+            ? ctx.node().op->builtin_options_as_DepthwiseConv2DOptions()
+            : nullptr;
+    if (options == nullptr) return ctx.InvalidArgument("missing DepthwiseConv2DOptions");
+    const tfl::ActivationFunctionType activation = options->fused_activation_function();
+
+    if (filter->shape.dim(0) != 1) {
+      return ctx.InvalidArgument("filter must be [1, h, w, channels], got " +
+                                 filter->shape.ToString());
+    }
+    reference::ConvShape s;
+    s.batches = input->shape.dim(0);
+    s.in_h = input->shape.dim(1);
+    s.in_w = input->shape.dim(2);
+    s.in_c = input->shape.dim(3);
+    s.filter_h = filter->shape.dim(1);
+    s.filter_w = filter->shape.dim(2);
+    s.out_c = filter->shape.dim(3);
+    if (s.in_c <= 0 || s.out_c % s.in_c != 0) {
+      return ctx.InvalidArgument("filter channels " + std::to_string(s.out_c) +
+                                 " are not a multiple of the input's " +
+                                 std::to_string(s.in_c));
+    }
+    s.depth_multiplier = s.out_c / s.in_c;
+    if (static_cast<int64_t>(s.filter_h) * s.filter_w > kMaxTaps) {
+      return ctx.InvalidArgument("filter " + filter->shape.ToString() + " is too large");
+    }
+    if (bias != nullptr && bias->NumElements() != s.out_c) {
+      return ctx.InvalidArgument("bias has " + std::to_string(bias->NumElements()) +
+                                 " elements for " + std::to_string(s.out_c) +
+                                 " output channels");
+    }
+    RETURN_IF_ERROR(ComputeConvWindow(
+        ctx, options->padding(), options->stride_h(), options->stride_w(),
+        options->dilation_h_factor(), options->dilation_w_factor(), &s));
+    shape_ = s;
+
+    if (input->type == DataType::kFloat32) {
+      const FloatRange range = FloatActivationRange(activation);
+      float_min_ = range.min;
+      float_max_ = range.max;
+    } else {
+      RETURN_IF_ERROR(PrepareConvQuantization(ctx, ConvKind::kDepthwise, *input,
+                                              *filter, bias, *output, activation,
+                                              s.out_c, &quant_));
+    }
+    RETURN_IF_ERROR(ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
+
+    use_optimized_ =
+        (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
+        s.depth_multiplier == 1;
+    pack_at_eval_ = false;
+    if (use_optimized_) {
+      if (ctx.HasValues(1) && (bias == nullptr || ctx.HasValues(2))) {
+        PackConstants(*filter, bias);
+      } else {
+        pack_at_eval_ = true;
+      }
+    }
+    return OkStatus();
+  }
+
+  Status Eval(KernelContext& ctx) override {
+    const Tensor* input = ctx.input(0);
+    const Tensor* filter = ctx.input(1);
+    const Tensor* bias = ctx.num_inputs() > 2 ? ctx.input(2) : nullptr;
+    Tensor* output = ctx.output(0);
+    if (output->NumElements() == 0) return OkStatus();
+    if (use_optimized_) {
+      if (pack_at_eval_) PackConstants(*filter, bias);
+      if (input->type == DataType::kUInt8) {
+        depthwise_.Run(shape_, input->data_as<uint8_t>(), quant_.input_offset,
+                       output->data_as<uint8_t>());
+      } else {
+        depthwise_.Run(shape_, input->data_as<int8_t>(), quant_.input_offset,
+                       output->data_as<int8_t>());
+      }
+      return OkStatus();
+    }
+    const reference::ConvQuant q = quant_.view();
+    switch (input->type) {
+      case DataType::kFloat32:
+        reference::DepthwiseConvFloat(shape_, input->data_as<float>(),
+                                      filter->data_as<float>(),
+                                      bias ? bias->data_as<float>() : nullptr,
+                                      float_min_, float_max_, output->data_as<float>());
+        break;
+      case DataType::kUInt8:
+        reference::DepthwiseConvQuantized<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(
+            shape_, q, input->data_as<uint8_t>(), filter->data_as<uint8_t>(),
+            bias ? bias->data_as<int32_t>() : nullptr, output->data_as<uint8_t>());
+        break;
+      case DataType::kInt8:
+        reference::DepthwiseConvQuantized<int8_t, int8_t, int32_t, int32_t, int8_t>(
+            shape_, q, input->data_as<int8_t>(), filter->data_as<int8_t>(),
+            bias ? bias->data_as<int32_t>() : nullptr, output->data_as<int8_t>());
+        break;
+      case DataType::kInt16:
+        reference::DepthwiseConvQuantized<int16_t, int8_t, int64_t, int64_t, int16_t>(
+            shape_, q, input->data_as<int16_t>(), filter->data_as<int8_t>(),
+            bias ? bias->data_as<int64_t>() : nullptr, output->data_as<int16_t>());
+        break;
+      default:
+        return ctx.Unimplemented("input type " + TypeName(input->type));
+    }
+    return OkStatus();
+  }
+
+ private:
+  void PackConstants(const Tensor& filter, const Tensor* bias) {
+    const int taps = shape_.filter_h * shape_.filter_w;
+    if (filter.type == DataType::kUInt8) {
+      depthwise_.Pack(filter.data_as<uint8_t>(), taps, shape_.out_c, quant_.filter_offset);
+    } else {
+      depthwise_.Pack(filter.data_as<int8_t>(), taps, shape_.out_c, quant_.filter_offset);
+    }
+    depthwise_.output_stage().Set(shape_.out_c, bias ? bias->data_as<int32_t>() : nullptr,
+                                  quant_.multiplier.data(), quant_.shift.data(),
+                                  quant_.output_offset, quant_.act_min, quant_.act_max,
+        std::getenv("EDGERUN_CONV_FP32") ? quant_.fp32_scale.data() : nullptr);
+  }
+
+  reference::ConvShape shape_;
+  ConvQuantization quant_;
+  float float_min_ = -std::numeric_limits<float>::infinity();
+  float float_max_ = std::numeric_limits<float>::infinity();
+  bool use_optimized_ = false;
+  bool pack_at_eval_ = false;
+  optimized::QuantizedDepthwiseConv depthwise_;
+};
+
+}  // namespace
+
+void RegisterDepthwiseConv2DKernels(KernelRegistry& registry) {
+  registry.AddBuiltin(tfl::BuiltinOperator_DEPTHWISE_CONV_2D, [] {
+    return std::unique_ptr<OpKernel>(new DepthwiseConv2DKernel());
+  });
+}
+
+}  // namespace edgerun::kernels

@@ -1,0 +1,27 @@
+// `edgerun inspect MODEL [--json] [--mode mmap|read]`: describes a model:
+// file, schema, subgraphs, signatures, inputs and outputs with
+// quantization, operator histogram, constant data, metadata (TFLite Support
+// metadata, labels, associated files) and load warnings. Text for people by
+// default; --json gives the stable form documented in docs/inspect.md.
+//
+// Thread-safety: single-threaded (see command.h).
+#ifndef EDGERUN_TOOLS_EDGERUN_INSPECT_COMMAND_H_
+#define EDGERUN_TOOLS_EDGERUN_INSPECT_COMMAND_H_
+
+#include <memory>
+#include <ostream>
+
+#include "edgerun/format/model_summary.h"
+#include "tools/edgerun/command.h"
+
+namespace edgerun::cli {
+
+std::unique_ptr<Command> MakeInspectCommand();
+
+// The text report of `inspect` for `summary` of the file `path`.
+void PrintModelSummary(const ModelSummary& summary, const std::string& path,
+                       std::ostream& out);
+
+}  // namespace edgerun::cli
+
+#endif  // EDGERUN_TOOLS_EDGERUN_INSPECT_COMMAND_H_
