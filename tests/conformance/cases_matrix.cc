@@ -815,6 +815,15 @@ void AddMatrixCases(std::vector<ConformanceCase>& cases) {
   AddLstm(cases);
   AddSvdf(cases);
   AddDetectionPostProcess(cases);
+  // LiteRT.js hands these to XNNPACK paths that differ from TFLite's own
+  // kernels (hybrid FC ~1% off; 16x8 FC rounds one tie differently); the
+  // reference is TFLite's kernel, as tfjs-tflite runs it.
+  for (ConformanceCase& c : cases) {
+    if (c.name == "fully_connected__hybrid_s8_symmetric" ||
+        c.name == "fully_connected__s16x8_i64_bias") {
+      c.oracle_runtime = "tfjs-tflite";
+    }
+  }
 }
 
 }  // namespace edgerun::conformance

@@ -29,6 +29,10 @@ struct ConformanceCase {
   // that exercises edge cases): (input index, array). Other inputs are the
   // oracle's seeded random values (seed 1).
   std::vector<std::pair<int, NpyArray>> fixed_inputs;
+  // Oracle runtime to use ("litert", "tfjs-tflite"); empty = the oracle's
+  // default. For cases where LiteRT.js' XNNPACK path differs from TFLite's
+  // reference kernels.
+  std::string oracle_runtime;
 };
 
 using CaseFamily = void (*)(std::vector<ConformanceCase>& cases);

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
     std::ofstream(dir / "model.tflite", std::ios::binary)
         .write(reinterpret_cast<const char*>(bytes->data()),
                static_cast<std::streamsize>(bytes->size()));
+    if (!c.oracle_runtime.empty()) {
+      std::ofstream(dir / "oracle_runtime.txt") << c.oracle_runtime;
+    }
     for (const auto& [index, array] : c.fixed_inputs) {
       const edgerun::Status s = edgerun::WriteNpy(
           (dir / ("fixed_" + std::to_string(index) + ".npy")).string(), array);

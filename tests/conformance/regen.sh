@@ -26,6 +26,7 @@ for dir in "$work"/*/; do
   for ((i = 0; i < n_inputs; i++)); do
     if [ -f "$dir/fixed_$i.npy" ]; then args+=(--input "$dir/fixed_$i.npy"); else args+=(--input -); fi
   done
+  if [ -f "$dir/oracle_runtime.txt" ]; then args+=(--runtime "$(cat "$dir/oracle_runtime.txt")"); fi
   rm -rf "$dest"
   mkdir -p "$dest"
   cp "$dir/model.tflite" "$dest/"

@@ -12,6 +12,7 @@
 #include "kernels/reference/activations.h"
 #include "kernels/reference/lut.h"
 #include "kernels/reference/quantization.h"
+#include "kernels/reference/xnnpack_quantized.h"
 #include "kernels/registry.h"
 
 namespace edgerun::kernels::unary {
@@ -159,6 +160,12 @@ class LeakyReluKernel final : public OpKernel {
     params_.identity = QuantizeMultiplier(identity_real);
     params_.input_zp = input->quant.zero_point0();
     params_.output_zp = output->quant.zero_point0();
+    // 8-bit nodes that TFLite's XNNPACK delegate takes get its arithmetic.
+    use_xnnpack_ = input->type != DataType::kInt16 &&
+                   reference::XnnpackLeakyReluApplies(in_scale, out_scale, alpha_,
+                                                      &xnnpack_params_);
+    xnnpack_params_.input_zero_point = params_.input_zp;
+    xnnpack_params_.output_zero_point = params_.output_zp;
     return OkStatus();
   }
 
@@ -176,12 +183,10 @@ class LeakyReluKernel final : public OpKernel {
         break;
       }
       case DataType::kUInt8:
-        reference::QuantizedLeakyRelu(params_, input->data_as<uint8_t>(),
-                                      output->data_as<uint8_t>(), n);
+        Run8(input->data_as<uint8_t>(), output->data_as<uint8_t>(), n);
         break;
       case DataType::kInt8:
-        reference::QuantizedLeakyRelu(params_, input->data_as<int8_t>(),
-                                      output->data_as<int8_t>(), n);
+        Run8(input->data_as<int8_t>(), output->data_as<int8_t>(), n);
         break;
       case DataType::kInt16:
         reference::QuantizedLeakyRelu(params_, input->data_as<int16_t>(),
@@ -194,8 +199,19 @@ class LeakyReluKernel final : public OpKernel {
   }
 
  private:
+  template <typename T>
+  void Run8(const T* in, T* out, int64_t n) const {
+    if (use_xnnpack_) {
+      reference::XnnpackLeakyRelu(xnnpack_params_, in, out, n);
+    } else {
+      reference::QuantizedLeakyRelu(params_, in, out, n);
+    }
+  }
+
   float alpha_ = 0.f;
   reference::LeakyReluParams params_;
+  bool use_xnnpack_ = false;
+  reference::XnnpackLeakyReluParams xnnpack_params_;
 };
 
 // ---------------------------------------------------------------------- PRELU

@@ -2,7 +2,9 @@
 // along quantized_dimension), and requantization between integer types:
 // uint8/int8 -> uint8/int8, int16 -> int8/int16/int32, int32 -> int8/int16.
 // Requantization is TFLite's: (q - zp_in) * M (double-rounding fixed point)
-// + zp_out, clamped.
+// + zp_out, clamped. Per-tensor float -> 8-bit and same-type 8-bit
+// requantization use the XNNPACK delegate's arithmetic instead, as the TFLite
+// runtime does (see reference/xnnpack_quantized.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -11,6 +13,7 @@
 #include "format/tflite_generated.h"
 #include "kernels/ops/unary_common.h"
 #include "kernels/reference/quantization.h"
+#include "kernels/reference/xnnpack_quantized.h"
 #include "kernels/registry.h"
 
 namespace edgerun::kernels::unary {
@@ -112,6 +115,8 @@ class QuantizeKernel final : public OpKernel {
     }
     range_ = out == DataType::kInt4 ? QuantRange{-8, 7} : TypeRange(out);
     per_channel_ = false;
+    xnnpack_float_ = false;
+    xnnpack_requantize_ = false;
     if (in == DataType::kFloat32) {
       const QuantParams& q = output->quant;
       if (q.scale.size() > 1) {
@@ -143,6 +148,8 @@ class QuantizeKernel final : public OpKernel {
         }
       } else {
         RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
+        xnnpack_float_ = (out == DataType::kUInt8 || out == DataType::kInt8) &&
+                         std::isnormal(output->quant.scale0());
       }
     } else {
       RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
@@ -150,6 +157,14 @@ class QuantizeKernel final : public OpKernel {
       const double effective = static_cast<double>(input->quant.scale0()) /
                                static_cast<double>(output->quant.scale0());
       multiplier_ = reference::QuantizeMultiplier(effective);
+      xnnpack_requantize_ =
+          in == out && (in == DataType::kUInt8 || in == DataType::kInt8) &&
+          reference::XnnpackRequantizeApplies(input->quant.scale0(),
+                                              output->quant.scale0());
+      if (xnnpack_requantize_) {
+        xnnpack_multiplier_ = reference::XnnpackQ8Multiplier(
+            input->quant.scale0() / output->quant.scale0());
+      }
       if (in == DataType::kInt16 && out == DataType::kInt16) {
         RETURN_IF_ERROR(CheckZeroPoint(ctx, *input, 0, "input"));
         RETURN_IF_ERROR(CheckZeroPoint(ctx, *output, 0, "output"));
@@ -168,6 +183,18 @@ class QuantizeKernel final : public OpKernel {
     }
     const int32_t in_zp = input->quant.zero_point0();
     const int32_t out_zp = output->quant.zero_point0();
+    if (xnnpack_requantize_) {
+      if (input->type == DataType::kUInt8) {
+        reference::XnnpackRequantize(input->data_as<uint8_t>(),
+                                     output->data_as<uint8_t>(), n,
+                                     xnnpack_multiplier_, in_zp, out_zp);
+      } else {
+        reference::XnnpackRequantize(input->data_as<int8_t>(),
+                                     output->data_as<int8_t>(), n,
+                                     xnnpack_multiplier_, in_zp, out_zp);
+      }
+      return OkStatus();
+    }
     switch (input->type) {
       case DataType::kUInt8:
         return RequantizeTo(input->data_as<uint8_t>(), *output, n, in_zp, out_zp);
@@ -206,6 +233,16 @@ class QuantizeKernel final : public OpKernel {
     }
     const float scale = output.quant.scale0();
     const int32_t zp = output.quant.zero_point0();
+    if (xnnpack_float_) {
+      if (output.type == DataType::kUInt8) {
+        reference::XnnpackQuantizeFloat(in, output.data_as<uint8_t>(), n,
+                                        scale, zp);
+      } else {
+        reference::XnnpackQuantizeFloat(in, output.data_as<int8_t>(), n, scale,
+                                        zp);
+      }
+      return OkStatus();
+    }
     switch (output.type) {
       case DataType::kUInt8:
         AffineQuantize(in, output.data_as<uint8_t>(), n, scale, zp, range_.min,
@@ -254,6 +291,9 @@ class QuantizeKernel final : public OpKernel {
   std::vector<float> scales_;
   std::vector<int32_t> zero_points_;
   QuantizedMultiplier multiplier_;
+  bool xnnpack_float_ = false;
+  bool xnnpack_requantize_ = false;
+  int32_t xnnpack_multiplier_ = 0;
 };
 
 }  // namespace
