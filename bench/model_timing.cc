@@ -55,10 +55,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto end = std::chrono::steady_clock::now();
-    if (r >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    if (r >= warmup)
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(end - start).count());
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("%s: %d runs, median %.3f ms, min %.3f ms, max %.3f ms\n", argv[1], runs,
-              ms[ms.size() / 2], ms.front(), ms.back());
+  std::printf("%s: %d runs, median %.3f ms, min %.3f ms, max %.3f ms\n",
+              argv[1], runs, ms[ms.size() / 2], ms.front(), ms.back());
   return 0;
 }

@@ -49,6 +49,13 @@ StatusOr<size_t> RegularFileSize(int fd, const std::string& path) {
   return static_cast<size_t>(st.st_size);
 }
 
+// Opens for reading without blocking: opening a FIFO would otherwise wait
+// for a writer forever; RegularFileSize then refuses it. Regular files
+// ignore O_NONBLOCK.
+int OpenForReading(const std::string& path) {
+  return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+}
+
 class MappedSource final : public ByteSource {
  public:
   MappedSource(std::string name, void* base, size_t size)
@@ -102,7 +109,7 @@ class VectorSource final : public ByteSource {
 
 StatusOr<std::unique_ptr<ByteSource>> ByteSource::MapFile(
     const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = OpenForReading(path);
   if (fd < 0) return OpenError(path);
   FdCloser closer(fd);
   ASSIGN_OR_RETURN(const size_t size, RegularFileSize(fd, path));
@@ -118,7 +125,7 @@ StatusOr<std::unique_ptr<ByteSource>> ByteSource::MapFile(
 
 StatusOr<std::unique_ptr<ByteSource>> ByteSource::ReadFile(
     const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = OpenForReading(path);
   if (fd < 0) return OpenError(path);
   FdCloser closer(fd);
   ASSIGN_OR_RETURN(const size_t size, RegularFileSize(fd, path));

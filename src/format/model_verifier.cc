@@ -192,6 +192,14 @@ class SemanticChecker {
                            std::to_string(scales) + " scales but " +
                            std::to_string(zeros) + " zero points");
     }
+    // FlatBuffers verifies the alignment of a vector's length, not of its
+    // elements: int64 zero points at 4 mod 8 would be misaligned loads.
+    if (zeros > 0 &&
+        reinterpret_cast<uintptr_t>(q->zero_point()->Data()) %
+                alignof(int64_t) != 0) {
+      return DataLossError(label +
+                           ": quantization zero_point array is misaligned");
+    }
     for (size_t i = 0; i < scales; ++i) {
       if (!std::isfinite(q->scale()->Get(i))) {
         return DataLossError(label + ": quantization scale " +

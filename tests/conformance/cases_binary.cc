@@ -92,8 +92,8 @@ ConformanceCase OpCase(std::string name, tfl::BuiltinOperator op,
         ids.push_back(g.AddInput(n, o.type, o.shape, o.quant));
       }
     }
-    const int32_t y = g.AddOutput("out", output.type, output.shape,
-                                  output.quant);
+    const int32_t y =
+        g.AddOutput("out", output.type, output.shape, output.quant);
     g.AddOperator(op, ids, {y}, options);
     return b.Finish();
   };
@@ -163,9 +163,10 @@ void AddAddSubCases(std::vector<ConformanceCase>& cases, bool sub) {
   cases.push_back(OpCase(p + "f32_relu_n1_to_1", op,
                          {In(kF32, kA), In(kF32, kB)}, In(kF32, kAB),
                          opts(kReluN1)));
-  cases.push_back(OpCase(p + "f32_scalar_const", op,
-                         {In(kF32, {3, 5}), Const(In(kF32, {}), std::vector<float>{0.75f})},
-                         In(kF32, {3, 5}), opts(kNone)));
+  cases.push_back(
+      OpCase(p + "f32_scalar_const", op,
+             {In(kF32, {3, 5}), Const(In(kF32, {}), std::vector<float>{0.75f})},
+             In(kF32, {3, 5}), opts(kNone)));
   cases.push_back(OpCase(p + "f32_scalar_first", op,
                          {In(kF32, {}), In(kF32, {2, 3})}, In(kF32, {2, 3}),
                          opts(kNone)));
@@ -182,8 +183,9 @@ void AddAddSubCases(std::vector<ConformanceCase>& cases, bool sub) {
   cases.push_back(OpCase(p + "i32_bcast_relu6", op,
                          {In(kI32, kA), In(kI32, kB)}, In(kI32, kAB),
                          opts(kRelu6)));
-  cases.push_back(OpCase(p + "i32_same", op, {In(kI32, {4, 5}), In(kI32, {4, 5})},
-                         In(kI32, {4, 5}), opts(kNone)));
+  cases.push_back(OpCase(p + "i32_same", op,
+                         {In(kI32, {4, 5}), In(kI32, {4, 5})}, In(kI32, {4, 5}),
+                         opts(kNone)));
   cases.push_back(OpCase(p + "i64_bcast", op, {In(kI64, kA), In(kI64, kB)},
                          In(kI64, kAB), opts(kNone)));
   cases.push_back(OpCase(p + "i64_relu", op, {In(kI64, {6}), In(kI64, {})},
@@ -192,36 +194,56 @@ void AddAddSubCases(std::vector<ConformanceCase>& cases, bool sub) {
   cases.push_back(OpCase(p + "u8_bcast", op,
                          {QIn(kU8, kA, 0.05f, 120), QIn(kU8, kB, 0.03f, 7)},
                          QIn(kU8, kAB, 0.08f, 130), opts(kNone)));
-  cases.push_back(OpCase(p + "u8_relu6", op,
-                         {QIn(kU8, {3, 8}, 0.05f, 128), QIn(kU8, {8}, 0.05f, 128)},
-                         QIn(kU8, {3, 8}, 0.04f, 100), opts(kRelu6)));
-  cases.push_back(OpCase(p + "u8_extreme_zp", op,
-                         {QIn(kU8, {4, 6}, 0.02f, 0), QIn(kU8, {4, 6}, 0.1f, 255)},
-                         QIn(kU8, {4, 6}, 0.1f, 255), opts(kReluN1)));
+  cases.push_back(
+      OpCase(p + "u8_relu6", op,
+             {QIn(kU8, {3, 8}, 0.05f, 128), QIn(kU8, {8}, 0.05f, 128)},
+             QIn(kU8, {3, 8}, 0.04f, 100), opts(kRelu6)));
+  cases.push_back(
+      OpCase(p + "u8_extreme_zp", op,
+             {QIn(kU8, {4, 6}, 0.02f, 0), QIn(kU8, {4, 6}, 0.1f, 255)},
+             QIn(kU8, {4, 6}, 0.1f, 255), opts(kReluN1)));
   cases.push_back(OpCase(p + "s8_bcast", op,
                          {QIn(kS8, kA, 0.05f, -3), QIn(kS8, kB, 0.07f, 10)},
                          QIn(kS8, kAB, 0.1f, 2), opts(kNone)));
-  cases.push_back(OpCase(p + "s8_relu", op,
-                         {QIn(kS8, {5, 4}, 0.02f, -128), QIn(kS8, {5, 1}, 0.03f, 127)},
-                         QIn(kS8, {5, 4}, 0.03f, -128), opts(kRelu)));
-  cases.push_back(OpCase(p + "s8_const_scalar", op,
-                         {QIn(kS8, {2, 2, 5}, 0.04f, 5),
-                          Const(QIn(kS8, {1}, 0.02f, 0), std::vector<int8_t>{-77})},
-                         QIn(kS8, {2, 2, 5}, 0.05f, -1), opts(kNone)));
+  cases.push_back(
+      OpCase(p + "s8_relu", op,
+             {QIn(kS8, {5, 4}, 0.02f, -128), QIn(kS8, {5, 1}, 0.03f, 127)},
+             QIn(kS8, {5, 4}, 0.03f, -128), opts(kRelu)));
+  cases.push_back(
+      OpCase(p + "s8_const_scalar", op,
+             {QIn(kS8, {2, 2, 5}, 0.04f, 5),
+              Const(QIn(kS8, {1}, 0.02f, 0), std::vector<int8_t>{-77})},
+             QIn(kS8, {2, 2, 5}, 0.05f, -1), opts(kNone)));
+  // 1024 random pairs: TFLite's reference rescaling and XNNPACK's (which
+  // the real runtime uses for 8-bit) differ by 1 on a few percent of them.
+  cases.push_back(
+      OpCase(p + "u8_rounding_1k", op,
+             {QIn(kU8, {32, 32}, 0.05f, 120), QIn(kU8, {32, 32}, 0.03f, 7)},
+             QIn(kU8, {32, 32}, 0.08f, 130), opts(kNone)));
+  cases.push_back(
+      OpCase(p + "s8_rounding_1k", op,
+             {QIn(kS8, {32, 32}, 0.0123f, -5), QIn(kS8, {32, 32}, 0.0371f, 17)},
+             QIn(kS8, {32, 32}, 0.0417f, 3), opts(kNone)));
+  // Input-2-to-output scale ratio < 2^-10: XNNPACK refuses the node and
+  // TFLite runs its reference kernel.
+  cases.push_back(
+      OpCase(p + "u8_ratio_beyond_xnnpack", op,
+             {QIn(kU8, {16, 16}, 0.05f, 120), QIn(kU8, {16}, 0.00001f, 100)},
+             QIn(kU8, {16, 16}, 0.08f, 130), opts(kNone)));
   // int16: general rescaling (left shift 15), broadcast like the seanet
   // models, and the power-of-two path.
   cases.push_back(OpCase(p + "s16_general", op,
                          {QIn(kS16, {2, 3, 4}, 0.00058525f, 0),
                           QIn(kS16, {2, 3, 4}, 0.00080693f, 0)},
                          QIn(kS16, {2, 3, 4}, 0.00102444f, 0), opts(kNone)));
-  cases.push_back(OpCase(p + "s16_bcast_relu", op,
-                         {QIn(kS16, {1, 2, 3, 8}, 0.0003f, 0),
-                          QIn(kS16, {8}, 0.0007f, 0)},
-                         QIn(kS16, {1, 2, 3, 8}, 0.0009f, 0), opts(kRelu)));
-  cases.push_back(OpCase(p + "s16_pot", op,
-                         {QIn(kS16, {3, 7}, 1.f / 1024, 0),
-                          QIn(kS16, {3, 7}, 1.f / 4096, 0)},
-                         QIn(kS16, {3, 7}, 1.f / 1024, 0), opts(kNone, true)));
+  cases.push_back(
+      OpCase(p + "s16_bcast_relu", op,
+             {QIn(kS16, {1, 2, 3, 8}, 0.0003f, 0), QIn(kS16, {8}, 0.0007f, 0)},
+             QIn(kS16, {1, 2, 3, 8}, 0.0009f, 0), opts(kRelu)));
+  cases.push_back(OpCase(
+      p + "s16_pot", op,
+      {QIn(kS16, {3, 7}, 1.f / 1024, 0), QIn(kS16, {3, 7}, 1.f / 4096, 0)},
+      QIn(kS16, {3, 7}, 1.f / 1024, 0), opts(kNone, true)));
   if (!sub) {
     // int16 without quantization: plain wrap-around add.
     cases.push_back(OpCase(p + "s16_plain", op,
@@ -236,13 +258,15 @@ void AddMulCases(std::vector<ConformanceCase>& cases) {
   const auto op = tfl::BuiltinOperator_MUL;
   cases.push_back(OpCase("mul__f32_bcast", op, {In(kF32, kA), In(kF32, kB)},
                          In(kF32, kAB), MulOpts(kNone)));
-  cases.push_back(OpCase("mul__f32_relu6", op,
-                         {Fixed(In(kF32, {2, 3, 4}), Spread(24, 1.5f, -4.f)),
-                          Const(In(kF32, {4}), std::vector<float>{3.f, -2.f, 0.5f, 1.f})},
-                         In(kF32, {2, 3, 4}), MulOpts(kRelu6)));
-  cases.push_back(OpCase("mul__f32_relu_n1_to_1", op,
-                         {In(kF32, {3, 4}), Const(In(kF32, {}), std::vector<float>{2.5f})},
-                         In(kF32, {3, 4}), MulOpts(kReluN1)));
+  cases.push_back(
+      OpCase("mul__f32_relu6", op,
+             {Fixed(In(kF32, {2, 3, 4}), Spread(24, 1.5f, -4.f)),
+              Const(In(kF32, {4}), std::vector<float>{3.f, -2.f, 0.5f, 1.f})},
+             In(kF32, {2, 3, 4}), MulOpts(kRelu6)));
+  cases.push_back(
+      OpCase("mul__f32_relu_n1_to_1", op,
+             {In(kF32, {3, 4}), Const(In(kF32, {}), std::vector<float>{2.5f})},
+             In(kF32, {3, 4}), MulOpts(kReluN1)));
   cases.push_back(OpCase("mul__f32_rank5_relu", op,
                          {In(kF32, {1, 2, 1, 3, 2}), In(kF32, {2, 1, 2, 1, 1})},
                          In(kF32, {2, 2, 2, 3, 2}), MulOpts(kRelu)));
@@ -255,24 +279,41 @@ void AddMulCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(OpCase("mul__u8_bcast", op,
                          {QIn(kU8, kA, 0.02f, 128), QIn(kU8, kB, 0.03f, 3)},
                          QIn(kU8, kAB, 0.05f, 100), MulOpts(kNone)));
-  cases.push_back(OpCase("mul__u8_relu_extreme_zp", op,
-                         {QIn(kU8, {4, 5}, 0.01f, 255), QIn(kU8, {4, 5}, 0.02f, 0)},
-                         QIn(kU8, {4, 5}, 0.03f, 0), MulOpts(kRelu)));
+  cases.push_back(
+      OpCase("mul__u8_relu_extreme_zp", op,
+             {QIn(kU8, {4, 5}, 0.01f, 255), QIn(kU8, {4, 5}, 0.02f, 0)},
+             QIn(kU8, {4, 5}, 0.03f, 0), MulOpts(kRelu)));
   cases.push_back(OpCase("mul__s8_bcast", op,
                          {QIn(kS8, kA, 0.03f, -5), QIn(kS8, kB, 0.04f, 9)},
                          QIn(kS8, kAB, 0.06f, -2), MulOpts(kNone)));
-  cases.push_back(OpCase("mul__s8_relu6_extreme_zp", op,
-                         {QIn(kS8, {3, 6}, 0.05f, -128), QIn(kS8, {6}, 0.02f, 127)},
-                         QIn(kS8, {3, 6}, 0.03f, -128), MulOpts(kRelu6)));
+  cases.push_back(
+      OpCase("mul__s8_relu6_extreme_zp", op,
+             {QIn(kS8, {3, 6}, 0.05f, -128), QIn(kS8, {6}, 0.02f, 127)},
+             QIn(kS8, {3, 6}, 0.03f, -128), MulOpts(kRelu6)));
   cases.push_back(OpCase("mul__s8_scale_gt_1", op,
                          {QIn(kS8, {2, 6}, 0.5f, 0), QIn(kS8, {2, 6}, 0.4f, 0)},
                          QIn(kS8, {2, 6}, 0.1f, 0), MulOpts(kNone)));
-  cases.push_back(OpCase("mul__s16_quant", op,
-                         {QIn(kS16, {2, 3, 4}, 0.0002f, 0),
-                          QIn(kS16, {4}, 0.0003f, 0)},
-                         QIn(kS16, {2, 3, 4}, 0.0005f, 0), MulOpts(kNone)));
-  cases.push_back(OpCase("mul__s16_plain", op, {In(kS16, {3, 4}), In(kS16, {3, 4})},
-                         In(kS16, {3, 4}), MulOpts(kNone)));
+  cases.push_back(
+      OpCase("mul__u8_rounding_1k", op,
+             {QIn(kU8, {32, 32}, 0.05f, 120), QIn(kU8, {32, 32}, 0.03f, 7)},
+             QIn(kU8, {32, 32}, 0.08f, 130), MulOpts(kNone)));
+  cases.push_back(
+      OpCase("mul__s8_rounding_1k", op,
+             {QIn(kS8, {32, 32}, 0.0123f, -5), QIn(kS8, {32, 32}, 0.0371f, 17)},
+             QIn(kS8, {32, 32}, 0.0417f, 3), MulOpts(kNone)));
+  // Product-to-output scale ratio < 2^-16: XNNPACK refuses, TFLite's
+  // reference kernel runs.
+  cases.push_back(
+      OpCase("mul__u8_ratio_beyond_xnnpack", op,
+             {QIn(kU8, {16, 16}, 0.002f, 128), QIn(kU8, {16}, 0.001f, 3)},
+             QIn(kU8, {16, 16}, 0.15f, 7), MulOpts(kRelu)));
+  cases.push_back(
+      OpCase("mul__s16_quant", op,
+             {QIn(kS16, {2, 3, 4}, 0.0002f, 0), QIn(kS16, {4}, 0.0003f, 0)},
+             QIn(kS16, {2, 3, 4}, 0.0005f, 0), MulOpts(kNone)));
+  cases.push_back(OpCase("mul__s16_plain", op,
+                         {In(kS16, {3, 4}), In(kS16, {3, 4})}, In(kS16, {3, 4}),
+                         MulOpts(kNone)));
 }
 
 // ---------------------------------------------------------------------- DIV
@@ -293,36 +334,52 @@ void AddDivCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(OpCase("div__f32_relu_n1_to_1", op,
                          {In(kF32, {2, 4}), Fixed(In(kF32, {4}), divisors)},
                          In(kF32, {2, 4}), DivOpts(kReluN1)));
-  cases.push_back(OpCase(
-      "div__i32_bcast", op,
-      {Fixed(In(kI32, {2, 4}), std::vector<int32_t>{7, -7, 100, -100, 0, 9, -1, 255}),
-       Fixed(In(kI32, {4}), std::vector<int32_t>{2, -3, 7, -1})},
-      In(kI32, {2, 4}), DivOpts(kNone)));
-  cases.push_back(OpCase(
-      "div__i32_relu6", op,
-      {Fixed(In(kI32, {6}), std::vector<int32_t>{50, -50, 13, 3, 0, 40}),
-       Const(In(kI32, {}), std::vector<int32_t>{3})},
-      In(kI32, {6}), DivOpts(kRelu6)));
+  cases.push_back(
+      OpCase("div__i32_bcast", op,
+             {Fixed(In(kI32, {2, 4}),
+                    std::vector<int32_t>{7, -7, 100, -100, 0, 9, -1, 255}),
+              Fixed(In(kI32, {4}), std::vector<int32_t>{2, -3, 7, -1})},
+             In(kI32, {2, 4}), DivOpts(kNone)));
+  cases.push_back(
+      OpCase("div__i32_relu6", op,
+             {Fixed(In(kI32, {6}), std::vector<int32_t>{50, -50, 13, 3, 0, 40}),
+              Const(In(kI32, {}), std::vector<int32_t>{3})},
+             In(kI32, {6}), DivOpts(kRelu6)));
   std::vector<uint8_t> u8_div(6);
   for (int i = 0; i < 6; ++i) u8_div[i] = static_cast<uint8_t>(10 + 41 * i);
-  cases.push_back(OpCase("div__u8_bcast", op,
-                         {QIn(kU8, {4, 6}, 0.05f, 128),
-                          Fixed(QIn(kU8, {6}, 0.02f, 30), u8_div)},
-                         QIn(kU8, {4, 6}, 0.1f, 128), DivOpts(kNone)));
+  cases.push_back(OpCase(
+      "div__u8_bcast", op,
+      {QIn(kU8, {4, 6}, 0.05f, 128), Fixed(QIn(kU8, {6}, 0.02f, 30), u8_div)},
+      QIn(kU8, {4, 6}, 0.1f, 128), DivOpts(kNone)));
   std::vector<int8_t> s8_div(12);
   for (int i = 0; i < 12; ++i) s8_div[i] = static_cast<int8_t>(-120 + 21 * i);
-  cases.push_back(OpCase("div__s8_same_relu", op,
-                         {QIn(kS8, {3, 4}, 0.04f, -10),
-                          Fixed(QIn(kS8, {3, 4}, 0.03f, 5), s8_div)},
-                         QIn(kS8, {3, 4}, 0.08f, -20), DivOpts(kRelu)));
+  cases.push_back(OpCase(
+      "div__s8_same_relu", op,
+      {QIn(kS8, {3, 4}, 0.04f, -10), Fixed(QIn(kS8, {3, 4}, 0.03f, 5), s8_div)},
+      QIn(kS8, {3, 4}, 0.08f, -20), DivOpts(kRelu)));
+  // Numerators at and next to the zero point (TFLite's fixed-point path
+  // shifts these by 32 or more bits).
+  std::vector<int8_t> small_num(24), small_den(24);
+  for (int i = 0; i < 24; ++i) {
+    small_num[i] = static_cast<int8_t>(-10 + (i % 6) - 2);  // v1 in [-2, 3]
+    small_den[i] = static_cast<int8_t>(i < 12 ? 6 + 9 * (i / 6) + 3 * (i % 6)
+                                              : -120 + 11 * (i - 12));
+  }
+  cases.push_back(OpCase("div__s8_small_numerators", op,
+                         {Fixed(QIn(kS8, {24}, 0.05f, -10), small_num),
+                          Fixed(QIn(kS8, {24}, 0.02f, 5), small_den)},
+                         QIn(kS8, {24}, 0.1f, 3), DivOpts(kNone)));
   std::vector<int16_t> s16_div(8);
-  for (int i = 0; i < 8; ++i) s16_div[i] = static_cast<int16_t>(-30000 + 8111 * i);
-  cases.push_back(OpCase("div__s16_same", op,
-                         {QIn(kS16, {8}, 0.001f, 0), Fixed(QIn(kS16, {8}, 0.002f, 0), s16_div)},
-                         QIn(kS16, {8}, 0.004f, 0), DivOpts(kNone)));
-  cases.push_back(OpCase("div__s16_bcast", op,
-                         {QIn(kS16, {3, 8}, 0.001f, 0), Fixed(QIn(kS16, {8}, 0.002f, 0), s16_div)},
-                         QIn(kS16, {3, 8}, 0.004f, 0), DivOpts(kNone)));
+  for (int i = 0; i < 8; ++i)
+    s16_div[i] = static_cast<int16_t>(-30000 + 8111 * i);
+  cases.push_back(OpCase(
+      "div__s16_same", op,
+      {QIn(kS16, {8}, 0.001f, 0), Fixed(QIn(kS16, {8}, 0.002f, 0), s16_div)},
+      QIn(kS16, {8}, 0.004f, 0), DivOpts(kNone)));
+  cases.push_back(OpCase(
+      "div__s16_bcast", op,
+      {QIn(kS16, {3, 8}, 0.001f, 0), Fixed(QIn(kS16, {8}, 0.002f, 0), s16_div)},
+      QIn(kS16, {3, 8}, 0.004f, 0), DivOpts(kNone)));
 }
 
 // ------------------------------------------------ other arithmetic ops
@@ -337,42 +394,53 @@ void AddOtherArithmeticCases(std::vector<ConformanceCase>& cases) {
     cases.push_back(OpCase("squared_difference__s8_bcast", op,
                            {QIn(kS8, kA, 0.05f, -3), QIn(kS8, kB, 0.03f, 12)},
                            QIn(kS8, kAB, 0.2f, -128)));
-    cases.push_back(OpCase("squared_difference__s8_same", op,
-                           {QIn(kS8, {4, 5}, 0.02f, 127), QIn(kS8, {4, 5}, 0.02f, -128)},
-                           QIn(kS8, {4, 5}, 0.1f, -100)));
+    cases.push_back(
+        OpCase("squared_difference__s8_same", op,
+               {QIn(kS8, {4, 5}, 0.02f, 127), QIn(kS8, {4, 5}, 0.02f, -128)},
+               QIn(kS8, {4, 5}, 0.1f, -100)));
   }
   for (const bool max : {true, false}) {
-    const auto op = max ? tfl::BuiltinOperator_MAXIMUM : tfl::BuiltinOperator_MINIMUM;
+    const auto op =
+        max ? tfl::BuiltinOperator_MAXIMUM : tfl::BuiltinOperator_MINIMUM;
     const std::string p = max ? "maximum__" : "minimum__";
     cases.push_back(OpCase(p + "f32_bcast", op, {In(kF32, kA), In(kF32, kB)},
                            In(kF32, kAB)));
-    cases.push_back(OpCase(p + "u8", op,
-                           {QIn(kU8, {3, 4}, 0.1f, 128), QIn(kU8, {4}, 0.1f, 128)},
-                           QIn(kU8, {3, 4}, 0.1f, 128)));
-    cases.push_back(OpCase(p + "s8_scalar", op,
-                           {QIn(kS8, {2, 5}, 0.1f, 0),
-                            Const(QIn(kS8, {}, 0.1f, 0), std::vector<int8_t>{-3})},
-                           QIn(kS8, {2, 5}, 0.1f, 0)));
-    cases.push_back(OpCase(p + "s16", op, {In(kS16, kA), In(kS16, kB)}, In(kS16, kAB)));
+    cases.push_back(OpCase(
+        p + "u8", op, {QIn(kU8, {3, 4}, 0.1f, 128), QIn(kU8, {4}, 0.1f, 128)},
+        QIn(kU8, {3, 4}, 0.1f, 128)));
+    cases.push_back(
+        OpCase(p + "s8_scalar", op,
+               {QIn(kS8, {2, 5}, 0.1f, 0),
+                Const(QIn(kS8, {}, 0.1f, 0), std::vector<int8_t>{-3})},
+               QIn(kS8, {2, 5}, 0.1f, 0)));
+    cases.push_back(
+        OpCase(p + "s16", op, {In(kS16, kA), In(kS16, kB)}, In(kS16, kAB)));
     cases.push_back(OpCase(p + "i32", op, {In(kI32, {4, 3}), In(kI32, {4, 1})},
                            In(kI32, {4, 3})));
-    cases.push_back(OpCase(p + "i64", op, {In(kI64, kA), In(kI64, kB)}, In(kI64, kAB)));
+    cases.push_back(
+        OpCase(p + "i64", op, {In(kI64, kA), In(kI64, kB)}, In(kI64, kAB)));
   }
   {
     const auto op = tfl::BuiltinOperator_FLOOR_DIV;
-    const std::vector<int32_t> num = {7, -7, 7, -7, 0, 255, -256, 1, 13, -13, 100, -1};
+    const std::vector<int32_t> num = {7,    -7, 7,  -7,  0,   255,
+                                      -256, 1,  13, -13, 100, -1};
     const std::vector<int32_t> den = {2, 2, -2, -2, 3, 16, 16, -5, 4, 4, -7, 3};
-    cases.push_back(OpCase("floor_div__i32", op,
-                           {Fixed(In(kI32, {12}), num), Fixed(In(kI32, {12}), den)},
-                           In(kI32, {12})));
-    cases.push_back(OpCase("floor_div__i32_bcast", op,
-                           {Fixed(In(kI32, {3, 4}), num),
-                            Const(In(kI32, {4}), std::vector<int32_t>{3, -3, 5, -5})},
-                           In(kI32, {3, 4})));
-    cases.push_back(OpCase("floor_div__f32", op,
-                           {Fixed(In(kF32, {6}), std::vector<float>{7.5f, -7.5f, 3.f, -3.f, 0.25f, -9.f}),
-                            Fixed(In(kF32, {6}), std::vector<float>{2.f, 2.f, -1.5f, 0.7f, -0.5f, 4.f})},
-                           In(kF32, {6})));
+    cases.push_back(
+        OpCase("floor_div__i32", op,
+               {Fixed(In(kI32, {12}), num), Fixed(In(kI32, {12}), den)},
+               In(kI32, {12})));
+    cases.push_back(
+        OpCase("floor_div__i32_bcast", op,
+               {Fixed(In(kI32, {3, 4}), num),
+                Const(In(kI32, {4}), std::vector<int32_t>{3, -3, 5, -5})},
+               In(kI32, {3, 4})));
+    cases.push_back(
+        OpCase("floor_div__f32", op,
+               {Fixed(In(kF32, {6}),
+                      std::vector<float>{7.5f, -7.5f, 3.f, -3.f, 0.25f, -9.f}),
+                Fixed(In(kF32, {6}),
+                      std::vector<float>{2.f, 2.f, -1.5f, 0.7f, -0.5f, 4.f})},
+               In(kF32, {6})));
     std::vector<int8_t> n8(12), d8(12);
     std::vector<int16_t> n16(12), d16(12);
     for (int i = 0; i < 12; ++i) {
@@ -384,40 +452,51 @@ void AddOtherArithmeticCases(std::vector<ConformanceCase>& cases) {
     cases.push_back(OpCase("floor_div__s8", op,
                            {Fixed(In(kS8, {12}), n8), Fixed(In(kS8, {12}), d8)},
                            In(kS8, {12})));
-    cases.push_back(OpCase("floor_div__s16", op,
-                           {Fixed(In(kS16, {12}), n16), Fixed(In(kS16, {12}), d16)},
-                           In(kS16, {12})));
+    cases.push_back(
+        OpCase("floor_div__s16", op,
+               {Fixed(In(kS16, {12}), n16), Fixed(In(kS16, {12}), d16)},
+               In(kS16, {12})));
     const auto mod = tfl::BuiltinOperator_FLOOR_MOD;
-    cases.push_back(OpCase("floor_mod__i32", mod,
-                           {Fixed(In(kI32, {12}), num), Fixed(In(kI32, {12}), den)},
-                           In(kI32, {12})));
-    std::vector<int64_t> n64(num.begin(), num.end()), d64(den.begin(), den.end());
+    cases.push_back(
+        OpCase("floor_mod__i32", mod,
+               {Fixed(In(kI32, {12}), num), Fixed(In(kI32, {12}), den)},
+               In(kI32, {12})));
+    std::vector<int64_t> n64(num.begin(), num.end()),
+        d64(den.begin(), den.end());
     n64[0] = 5000000000LL;
-    cases.push_back(OpCase("floor_mod__i64_bcast", mod,
-                           {Fixed(In(kI64, {3, 4}), n64),
-                            Const(In(kI64, {4}), std::vector<int64_t>{3, -3, 7, -7})},
-                           In(kI64, {3, 4})));
-    cases.push_back(OpCase("floor_mod__f32", mod,
-                           {Fixed(In(kF32, {6}), std::vector<float>{7.5f, -7.5f, 3.f, -3.f, 0.25f, -9.f}),
-                            Fixed(In(kF32, {6}), std::vector<float>{2.f, 2.f, -1.5f, 0.7f, -0.5f, 4.f})},
-                           In(kF32, {6})));
+    cases.push_back(
+        OpCase("floor_mod__i64_bcast", mod,
+               {Fixed(In(kI64, {3, 4}), n64),
+                Const(In(kI64, {4}), std::vector<int64_t>{3, -3, 7, -7})},
+               In(kI64, {3, 4})));
+    cases.push_back(
+        OpCase("floor_mod__f32", mod,
+               {Fixed(In(kF32, {6}),
+                      std::vector<float>{7.5f, -7.5f, 3.f, -3.f, 0.25f, -9.f}),
+                Fixed(In(kF32, {6}),
+                      std::vector<float>{2.f, 2.f, -1.5f, 0.7f, -0.5f, 4.f})},
+               In(kF32, {6})));
     cases.push_back(OpCase("floor_mod__s8", mod,
                            {Fixed(In(kS8, {12}), n8), Fixed(In(kS8, {12}), d8)},
                            In(kS8, {12})));
-    cases.push_back(OpCase("floor_mod__s16", mod,
-                           {Fixed(In(kS16, {12}), n16), Fixed(In(kS16, {12}), d16)},
-                           In(kS16, {12})));
+    cases.push_back(
+        OpCase("floor_mod__s16", mod,
+               {Fixed(In(kS16, {12}), n16), Fixed(In(kS16, {12}), d16)},
+               In(kS16, {12})));
   }
   {
     const auto op = tfl::BuiltinOperator_POW;
-    cases.push_back(OpCase("pow__f32_bcast", op,
-                           {Fixed(In(kF32, {2, 3}), std::vector<float>{0.5f, 1.5f, 2.f, 3.f, 0.1f, 4.f}),
-                            Fixed(In(kF32, {3}), std::vector<float>{2.f, -0.5f, 1.25f})},
-                           In(kF32, {2, 3})));
-    cases.push_back(OpCase("pow__i32", op,
-                           {Fixed(In(kI32, {8}), std::vector<int32_t>{2, -3, 0, 1, 5, -2, 7, 10}),
-                            Fixed(In(kI32, {8}), std::vector<int32_t>{10, 3, 0, 9, 4, 5, 2, 6})},
-                           In(kI32, {8})));
+    cases.push_back(
+        OpCase("pow__f32_bcast", op,
+               {Fixed(In(kF32, {2, 3}),
+                      std::vector<float>{0.5f, 1.5f, 2.f, 3.f, 0.1f, 4.f}),
+                Fixed(In(kF32, {3}), std::vector<float>{2.f, -0.5f, 1.25f})},
+               In(kF32, {2, 3})));
+    cases.push_back(OpCase(
+        "pow__i32", op,
+        {Fixed(In(kI32, {8}), std::vector<int32_t>{2, -3, 0, 1, 5, -2, 7, 10}),
+         Fixed(In(kI32, {8}), std::vector<int32_t>{10, 3, 0, 9, 4, 5, 2, 6})},
+        In(kI32, {8})));
   }
 }
 
@@ -451,35 +530,38 @@ void AddComparisonCases(std::vector<ConformanceCase>& cases) {
   }
   for (const Cmp& c : cmps) {
     const std::string p = std::string(c.name) + "__";
-    cases.push_back(OpCase(p + "f32_bcast", c.op,
-                           {Fixed(In(kF32, {2, 3}), fa), Fixed(In(kF32, {3}), fb)},
-                           In(kBool, {2, 3})));
-    cases.push_back(OpCase(p + "i32_bcast", c.op,
-                           {Fixed(In(kI32, {2, 1, 3}), ia), Fixed(In(kI32, {3}), ib)},
-                           In(kBool, {2, 1, 3})));
-    cases.push_back(OpCase(p + "i64", c.op, {In(kI64, kA), In(kI64, kB)},
-                           In(kBool, kAB)));
+    cases.push_back(
+        OpCase(p + "f32_bcast", c.op,
+               {Fixed(In(kF32, {2, 3}), fa), Fixed(In(kF32, {3}), fb)},
+               In(kBool, {2, 3})));
+    cases.push_back(
+        OpCase(p + "i32_bcast", c.op,
+               {Fixed(In(kI32, {2, 1, 3}), ia), Fixed(In(kI32, {3}), ib)},
+               In(kBool, {2, 1, 3})));
+    cases.push_back(
+        OpCase(p + "i64", c.op, {In(kI64, kA), In(kI64, kB)}, In(kBool, kAB)));
     // 8-bit inputs with different scales compare by real value:
     // a = 0.02 * (q - 100), b = 0.01 * (q - 50).
     cases.push_back(OpCase(p + "u8_scaled", c.op,
                            {Fixed(QIn(kU8, {24}, 0.02f, 100), ua),
                             Fixed(QIn(kU8, {24}, 0.01f, 50), ub)},
                            In(kBool, {24})));
-    cases.push_back(OpCase(p + "s8_scaled_bcast", c.op,
-                           {Fixed(QIn(kS8, {3, 8}, 0.01f, -60), sa),
-                            QIn(kS8, {8}, 0.02f, -30)},
-                           In(kBool, {3, 8})));
+    cases.push_back(OpCase(
+        p + "s8_scaled_bcast", c.op,
+        {Fixed(QIn(kS8, {3, 8}, 0.01f, -60), sa), QIn(kS8, {8}, 0.02f, -30)},
+        In(kBool, {3, 8})));
     if (c.op != tfl::BuiltinOperator_NOT_EQUAL) {
       // TFLite's NOT_EQUAL leaves its output unwritten for raw int16.
       cases.push_back(OpCase(p + "s16", c.op, {In(kS16, {4, 5}), In(kS16, {5})},
                              In(kBool, {4, 5})));
     }
     if (c.equality) {
-      cases.push_back(OpCase(p + "bool_bcast", c.op, {In(kBool, kA), In(kBool, kB)},
-                             In(kBool, kAB)));
-      cases.push_back(OpCase(p + "s16_quant", c.op,
-                             {QIn(kS16, {24}, 0.5f, 0), QIn(kS16, {24}, 0.5f, 0)},
-                             In(kBool, {24})));
+      cases.push_back(OpCase(p + "bool_bcast", c.op,
+                             {In(kBool, kA), In(kBool, kB)}, In(kBool, kAB)));
+      cases.push_back(
+          OpCase(p + "s16_quant", c.op,
+                 {QIn(kS16, {24}, 0.5f, 0), QIn(kS16, {24}, 0.5f, 0)},
+                 In(kBool, {24})));
     }
   }
 }
@@ -488,19 +570,21 @@ void AddComparisonCases(std::vector<ConformanceCase>& cases) {
 
 void AddLogicalSelectCases(std::vector<ConformanceCase>& cases) {
   for (const bool is_and : {true, false}) {
-    const auto op =
-        is_and ? tfl::BuiltinOperator_LOGICAL_AND : tfl::BuiltinOperator_LOGICAL_OR;
+    const auto op = is_and ? tfl::BuiltinOperator_LOGICAL_AND
+                           : tfl::BuiltinOperator_LOGICAL_OR;
     const std::string p = is_and ? "logical_and__" : "logical_or__";
     cases.push_back(OpCase(p + "bcast", op, {In(kBool, kA), In(kBool, kB)},
                            In(kBool, kAB)));
-    cases.push_back(OpCase(p + "scalar", op,
-                           {In(kBool, {2, 5}), Const(In(kBool, {}), std::vector<bool>{is_and})},
-                           In(kBool, {2, 5})));
+    cases.push_back(OpCase(
+        p + "scalar", op,
+        {In(kBool, {2, 5}), Const(In(kBool, {}), std::vector<bool>{is_and})},
+        In(kBool, {2, 5})));
   }
   const auto sel = tfl::BuiltinOperator_SELECT;
-  cases.push_back(OpCase("select__f32_same", sel,
-                         {In(kBool, {2, 3, 4}), In(kF32, {2, 3, 4}), In(kF32, {2, 3, 4})},
-                         In(kF32, {2, 3, 4})));
+  cases.push_back(
+      OpCase("select__f32_same", sel,
+             {In(kBool, {2, 3, 4}), In(kF32, {2, 3, 4}), In(kF32, {2, 3, 4})},
+             In(kF32, {2, 3, 4})));
   cases.push_back(OpCase("select__i32_scalar_cond", sel,
                          {In(kBool, {}), In(kI32, {3, 4}), In(kI32, {3, 4})},
                          In(kI32, {3, 4})));
@@ -509,15 +593,17 @@ void AddLogicalSelectCases(std::vector<ConformanceCase>& cases) {
                           QIn(kU8, {3, 2, 2}, 0.1f, 10)},
                          QIn(kU8, {3, 2, 2}, 0.1f, 10)));
   cases.push_back(OpCase("select__i64_same", sel,
-                         {In(kBool, {7}), In(kI64, {7}), In(kI64, {7})}, In(kI64, {7})));
+                         {In(kBool, {7}), In(kI64, {7}), In(kI64, {7})},
+                         In(kI64, {7})));
   const auto sel2 = tfl::BuiltinOperator_SELECT_V2;
-  cases.push_back(OpCase("select_v2__f32_bcast", sel2,
-                         {In(kBool, {2, 1, 3}), In(kF32, {1, 4, 1}), In(kF32, {1})},
-                         In(kF32, {2, 4, 3})));
-  cases.push_back(OpCase("select_v2__s8_bcast", sel2,
-                         {In(kBool, {4, 1}), QIn(kS8, {4, 3}, 0.1f, -5),
-                          QIn(kS8, {3}, 0.1f, -5)},
-                         QIn(kS8, {4, 3}, 0.1f, -5)));
+  cases.push_back(
+      OpCase("select_v2__f32_bcast", sel2,
+             {In(kBool, {2, 1, 3}), In(kF32, {1, 4, 1}), In(kF32, {1})},
+             In(kF32, {2, 4, 3})));
+  cases.push_back(OpCase(
+      "select_v2__s8_bcast", sel2,
+      {In(kBool, {4, 1}), QIn(kS8, {4, 3}, 0.1f, -5), QIn(kS8, {3}, 0.1f, -5)},
+      QIn(kS8, {4, 3}, 0.1f, -5)));
   cases.push_back(OpCase("select_v2__s16_rank5", sel2,
                          {In(kBool, {2, 1, 1, 2, 1}), In(kS16, {1, 3, 1, 1, 2}),
                           In(kS16, {2, 1, 2, 1, 1})},
@@ -525,9 +611,10 @@ void AddLogicalSelectCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(OpCase("select_v2__i32_scalar_cond", sel2,
                          {In(kBool, {}), In(kI32, {2, 3}), In(kI32, {2, 3})},
                          In(kI32, {2, 3})));
-  cases.push_back(OpCase("select_v2__bool_bcast", sel2,
-                         {In(kBool, {3, 1}), In(kBool, {1, 4}), In(kBool, {3, 4})},
-                         In(kBool, {3, 4})));
+  cases.push_back(
+      OpCase("select_v2__bool_bcast", sel2,
+             {In(kBool, {3, 1}), In(kBool, {1, 4}), In(kBool, {3, 4})},
+             In(kBool, {3, 4})));
 }
 
 }  // namespace

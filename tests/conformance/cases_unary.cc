@@ -8,6 +8,7 @@
 // fixed sweeps where the interesting range is wider (or must be positive).
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,7 +21,6 @@ namespace edgerun::conformance {
 namespace {
 
 constexpr DataType kF32 = DataType::kFloat32;
-constexpr DataType kF16 = DataType::kFloat16;
 constexpr DataType kU8 = DataType::kUInt8;
 constexpr DataType kS8 = DataType::kInt8;
 constexpr DataType kS16 = DataType::kInt16;
@@ -255,6 +255,10 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
                           {"relu6", tfl::BuiltinOperator_RELU6, true},
                           {"relu_n1_to_1", tfl::BuiltinOperator_RELU_N1_TO_1, false},
                           {"relu_0_to_1", tfl::BuiltinOperator_RELU_0_TO_1, false}};
+  cases.push_back(Unary("relu__f32_scalar", tfl::BuiltinOperator_RELU,
+                        T(kF32, {}), T(kF32, {})));
+  cases.push_back(Unary("relu6__u8_size1", tfl::BuiltinOperator_RELU6,
+                        Q(kU8, {1, 1, 1}, 0.05f, 0), Q(kU8, {}, 0.05f, 0)));
   for (const ReluOp& r : relus) {
     const std::string p = std::string(r.name) + "__";
     cases.push_back(Unary(p + "f32", r.op, Fixed(T(kF32, kShape), wide),
@@ -280,6 +284,20 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("leaky_relu__i8_alpha_gt1", tfl::BuiltinOperator_LEAKY_RELU,
                         Q(kS8, kShape, 0.02f, 20), Q(kS8, {}, 0.05f, 0),
                         LeakyOpts(1.5f)));
+  // Enough values to tell the XNNPACK delegate's 8.8 fixed point from the
+  // builtin kernel; a tiny alpha makes the delegate refuse the node.
+  cases.push_back(Unary("leaky_relu__u8_many", tfl::BuiltinOperator_LEAKY_RELU,
+                        Q(kU8, {8, 16}, 0.0513f, 128), Q(kU8, {}, 0.0313f, 100),
+                        LeakyOpts(0.1f)));
+  cases.push_back(Unary("leaky_relu__i8_many", tfl::BuiltinOperator_LEAKY_RELU,
+                        Q(kS8, {8, 16}, 0.0513f, 3), Q(kS8, {}, 0.0313f, -10),
+                        LeakyOpts(0.1f)));
+  cases.push_back(Unary("leaky_relu__i8_tiny_alpha", tfl::BuiltinOperator_LEAKY_RELU,
+                        Q(kS8, {8, 16}, 0.0513f, 3), Q(kS8, {}, 0.0313f, -10),
+                        LeakyOpts(0.001f)));
+  cases.push_back(Unary("leaky_relu__i8_neg_alpha", tfl::BuiltinOperator_LEAKY_RELU,
+                        Q(kS8, {8, 16}, 0.04f, 0), Q(kS8, {}, 0.05f, 0),
+                        LeakyOpts(-0.5f)));
   cases.push_back(Unary("leaky_relu__i16", tfl::BuiltinOperator_LEAKY_RELU,
                         Q(kS16, kShape, 0.00031f, 0), Q(kS16, {}, 0.00029f, 0),
                         LeakyOpts(0.2f)));
@@ -346,6 +364,12 @@ void AddNormalizationCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("softmax__u8_beta", tfl::BuiltinOperator_SOFTMAX,
                         Q(kU8, {2, 2, 9}, 0.05f, 0), Q(kU8, {}, 1.f / 256, 0),
                         SoftmaxOpts(0.3f)));
+  cases.push_back(Unary("softmax__u8_1001", tfl::BuiltinOperator_SOFTMAX,
+                        Q(kU8, {1, 1001}, 0.130833f, 96), Q(kU8, {}, 1.f / 256, 0),
+                        SoftmaxOpts(1.f)));
+  cases.push_back(Unary("softmax__i8_beta", tfl::BuiltinOperator_SOFTMAX,
+                        Q(kS8, {5, 9}, 0.05f, 20), Q(kS8, {}, 1.f / 256, -128),
+                        SoftmaxOpts(2.5f)));
   cases.push_back(Unary("softmax__i8", tfl::BuiltinOperator_SOFTMAX,
                         Q(kS8, {4, 6}, 0.08f, -10), Q(kS8, {}, 1.f / 256, -128),
                         SoftmaxOpts(1.f)));
@@ -421,6 +445,29 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
                         Q(kS16, {}, 0.003f, 0)));
   cases.push_back(Unary("quantize__i32_to_i8", kQ, Q(kI32, kShape, 0.0001f, 3),
                         Q(kS8, {}, 0.05f, -2)));
+  // Exact ties of x / scale: TFLite's runtime rounds them half to even
+  // (XNNPACK delegate), its reference kernel away from zero. Also +-inf and
+  // values far out of range.
+  {
+    std::vector<float> ties;
+    for (int i = -24; i < 24; ++i) ties.push_back((static_cast<float>(i) + 0.5f) * 0.25f);
+    const float inf = std::numeric_limits<float>::infinity();
+    for (float v : {inf, -inf, 1e9f, -1e9f, 0.f, -0.f, 31.9f, -32.1f}) ties.push_back(v);
+    cases.push_back(Unary("quantize__f32_to_i8_ties", kQ,
+                          Fixed(T(kF32, {56}), ties), Q(kS8, {}, 0.25f, 0)));
+    cases.push_back(Unary("quantize__f32_to_u8_ties", kQ,
+                          Fixed(T(kF32, {56}), ties), Q(kU8, {}, 0.25f, 128)));
+    cases.push_back(Unary("quantize__f32_to_i16_ties", kQ,
+                          Fixed(T(kF32, {56}), ties), Q(kS16, {}, 0.25f, 0)));
+  }
+  // Same-type 8-bit requantization in the delegate's 8.8 fixed point, and a
+  // ratio below 1/256 that the delegate refuses.
+  cases.push_back(Unary("quantize__u8_to_u8_ratio4", kQ,
+                        Q(kU8, {8, 16}, 0.05f, 100), Q(kU8, {}, 0.0123f, 7)));
+  cases.push_back(Unary("quantize__i8_to_i8_ratio_tiny", kQ,
+                        Q(kS8, {8, 16}, 0.0001f, 3), Q(kS8, {}, 0.1f, -1)));
+  cases.push_back(Unary("quantize__i8_to_i8_ratio3", kQ,
+                        Q(kS8, {8, 16}, 0.09f, -7), Q(kS8, {}, 0.0291f, 11)));
   const tfl::BuiltinOperator kD = tfl::BuiltinOperator_DEQUANTIZE;
   cases.push_back(Unary("dequantize__u8", kD, Q(kU8, kShape, 0.03f, 128),
                         T(kF32, {})));
@@ -432,12 +479,6 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
     Arg in = T(kS8, kShape);
     in.quant = QuantizationSpec::PerChannel({0.1f, 0.02f, 0.5f}, {0, 0, 0}, 1);
     cases.push_back(Unary("dequantize__i8_per_channel", kD, in, T(kF32, {})));
-  }
-  {
-    std::vector<uint16_t> halves = {0x3c00, 0xc000, 0x0001, 0x7bff, 0x3555,
-                                    0x8000, 0x0400, 0xfbff};
-    cases.push_back(Unary("dequantize__f16", kD,
-                          Const(T(kF16, {8}), halves), T(kF32, {})));
   }
   const tfl::BuiltinOperator kC = tfl::BuiltinOperator_CAST;
   cases.push_back(Unary("cast__f32_to_i32", kC,

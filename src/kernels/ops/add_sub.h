@@ -3,7 +3,10 @@
 // Included by add.cc and sub.cc only.
 //
 // dtypes: float32, int32, int64 (wrap-around, fused activation as a clamp);
-// uint8/int8 (general rescaling, left_shift 20); int16 quantized (general
+// uint8/int8 (XNNPACK's rescaling, as the real TFLite runtime delegates
+// these nodes to XNNPACK, or TFLite's reference rescaling with left_shift
+// 20 when XNNPACK would refuse the scales); int16 quantized with zero
+// points 0 (general
 // rescaling with left_shift 15, or the power-of-two path when the options
 // ask for pot_scale_int16 and every scale is a power of two); int16 without
 // quantization (ADD only: plain wrap-around add).
@@ -75,18 +78,18 @@ class AddSubKernel final : public OpKernel {
       case Mode::kInt32: {
         const int32_t lo = i32_min_, hi = i32_max_;
         EvalBroadcast<int32_t, int32_t>(ctx, plan_, [=](int32_t x, int32_t y) {
-          return Clamp(sub ? reference::WrappingSub(x, y)
-                           : reference::WrappingAdd(x, y),
-                       lo, hi);
+          return Clamp(
+              sub ? reference::WrappingSub(x, y) : reference::WrappingAdd(x, y),
+              lo, hi);
         });
         break;
       }
       case Mode::kInt64: {
         const int64_t lo = i64_min_, hi = i64_max_;
         EvalBroadcast<int64_t, int64_t>(ctx, plan_, [=](int64_t x, int64_t y) {
-          return Clamp(sub ? reference::WrappingSub(x, y)
-                           : reference::WrappingAdd(x, y),
-                       lo, hi);
+          return Clamp(
+              sub ? reference::WrappingSub(x, y) : reference::WrappingAdd(x, y),
+              lo, hi);
         });
         break;
       }
@@ -98,9 +101,21 @@ class AddSubKernel final : public OpKernel {
         });
         break;
       }
-      case Mode::kQuantU8: EvalGeneral<uint8_t>(ctx); break;
-      case Mode::kQuantS8: EvalGeneral<int8_t>(ctx); break;
-      case Mode::kQuant16: EvalGeneral<int16_t>(ctx); break;
+      case Mode::kQuantU8:
+        EvalGeneral<uint8_t>(ctx);
+        break;
+      case Mode::kQuantS8:
+        EvalGeneral<int8_t>(ctx);
+        break;
+      case Mode::kXnnU8:
+        EvalXnn<uint8_t>(ctx);
+        break;
+      case Mode::kXnnS8:
+        EvalXnn<int8_t>(ctx);
+        break;
+      case Mode::kQuant16:
+        EvalGeneral<int16_t>(ctx);
+        break;
       case Mode::kPot16: {
         const reference::PotAddSubParams p = pot_;
         EvalBroadcast<int16_t, int16_t>(ctx, plan_, [=](int16_t x, int16_t y) {
@@ -114,7 +129,16 @@ class AddSubKernel final : public OpKernel {
 
  private:
   enum class Mode {
-    kFloat, kInt32, kInt64, kInt16Plain, kQuantU8, kQuantS8, kQuant16, kPot16
+    kFloat,
+    kInt32,
+    kInt64,
+    kInt16Plain,
+    kQuantU8,
+    kQuantS8,
+    kQuant16,
+    kPot16,
+    kXnnU8,
+    kXnnS8
   };
 
   void ReadOptions(const KernelContext& ctx) {
@@ -175,6 +199,19 @@ class AddSubKernel final : public OpKernel {
                      QuantizedActivationRange(activation_, out));
     params_.act_min = range.min;
     params_.act_max = range.max;
+    if (out.type != DataType::kInt16 &&
+        reference::MakeXnnAddParams(qa.scale, qa.zero_point, qb.scale,
+                                    qb.zero_point, qo.scale, qo.zero_point,
+                                    kSub, &xnn_)) {
+      // What the real TFLite runtime computes (see binary_arithmetic.h).
+      const QuantRange type_range = TypeRange(out.type);
+      const FloatRange bounds = FloatActivationRange(activation_);
+      xnn_.act_min = reference::XnnQuantizeBound(
+          bounds.min, qo.scale, qo.zero_point, type_range.min, type_range.max);
+      xnn_.act_max = reference::XnnQuantizeBound(
+          bounds.max, qo.scale, qo.zero_point, type_range.min, type_range.max);
+      mode_ = out.type == DataType::kUInt8 ? Mode::kXnnU8 : Mode::kXnnS8;
+    }
     return OkStatus();
   }
 
@@ -238,6 +275,14 @@ class AddSubKernel final : public OpKernel {
     });
   }
 
+  template <typename T>
+  void EvalXnn(KernelContext& ctx) {
+    const reference::XnnAddParams p = xnn_;
+    EvalBroadcast<T, T>(ctx, plan_, [p](T x, T y) {
+      return static_cast<T>(reference::XnnAdd(x, y, p));
+    });
+  }
+
   reference::BroadcastPlan<2> plan_;
   Mode mode_ = Mode::kFloat;
   tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType_NONE;
@@ -247,6 +292,7 @@ class AddSubKernel final : public OpKernel {
   int64_t i64_min_ = 0, i64_max_ = 0;
   reference::QuantizedAddSubParams params_;
   reference::PotAddSubParams pot_;
+  reference::XnnAddParams xnn_;
 };
 
 }  // namespace edgerun::kernels::binary

@@ -20,7 +20,14 @@
 namespace edgerun::kernels {
 namespace {
 
-enum class Cmp { kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual };
+enum class Cmp {
+  kEqual,
+  kNotEqual,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual
+};
 
 template <Cmp C, typename T>
 inline bool Compare(T a, T b) {
@@ -34,12 +41,18 @@ inline bool Compare(T a, T b) {
 
 const char* CmpName(Cmp c) {
   switch (c) {
-    case Cmp::kEqual: return "EQUAL";
-    case Cmp::kNotEqual: return "NOT_EQUAL";
-    case Cmp::kLess: return "LESS";
-    case Cmp::kLessEqual: return "LESS_EQUAL";
-    case Cmp::kGreater: return "GREATER";
-    default: return "GREATER_EQUAL";
+    case Cmp::kEqual:
+      return "EQUAL";
+    case Cmp::kNotEqual:
+      return "NOT_EQUAL";
+    case Cmp::kLess:
+      return "LESS";
+    case Cmp::kLessEqual:
+      return "LESS_EQUAL";
+    case Cmp::kGreater:
+      return "GREATER";
+    default:
+      return "GREATER_EQUAL";
   }
 }
 
@@ -88,10 +101,18 @@ class ComparisonKernel final : public OpKernel {
 
   Status Eval(KernelContext& ctx) override {
     switch (type_) {
-      case DataType::kFloat32: Raw<float>(ctx); break;
-      case DataType::kInt32: Raw<int32_t>(ctx); break;
-      case DataType::kInt64: Raw<int64_t>(ctx); break;
-      case DataType::kBool: Raw<bool>(ctx); break;
+      case DataType::kFloat32:
+        Raw<float>(ctx);
+        break;
+      case DataType::kInt32:
+        Raw<int32_t>(ctx);
+        break;
+      case DataType::kInt64:
+        Raw<int64_t>(ctx);
+        break;
+      case DataType::kBool:
+        Raw<bool>(ctx);
+        break;
       case DataType::kInt16:
         if (scaled_) {
           Scaled<int16_t>(ctx);
@@ -99,8 +120,12 @@ class ComparisonKernel final : public OpKernel {
           Raw<int16_t>(ctx);
         }
         break;
-      case DataType::kUInt8: Scaled<uint8_t>(ctx); break;
-      default: Scaled<int8_t>(ctx); break;
+      case DataType::kUInt8:
+        Scaled<uint8_t>(ctx);
+        break;
+      default:
+        Scaled<int8_t>(ctx);
+        break;
     }
     return OkStatus();
   }
@@ -128,9 +153,8 @@ class ComparisonKernel final : public OpKernel {
 
 template <Cmp C>
 void Add(KernelRegistry& registry, tfl::BuiltinOperator op) {
-  registry.AddBuiltin(op, [] {
-    return std::unique_ptr<OpKernel>(new ComparisonKernel<C>());
-  });
+  registry.AddBuiltin(
+      op, [] { return std::unique_ptr<OpKernel>(new ComparisonKernel<C>()); });
 }
 
 }  // namespace

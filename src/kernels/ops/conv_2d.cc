@@ -5,10 +5,14 @@
 //
 // 8-bit convolutions without groups run the packed int16 GEMM of
 // kernels/optimized/conv_8bit.h (weights packed once, in Prepare, when they
-// are constant); everything else runs kernels/reference/conv.h. Both give
-// TFLite's results bit for bit.
+// are constant); everything else runs kernels/reference/conv.h.
+//
+// Arithmetic: what TensorFlow Lite computes with its default XNNPACK
+// delegate. 8-bit nodes the delegate takes (XnnpackTakesConv) use XNNPACK's
+// fp32 requantization; all others (int16, no bias, non-constant weights,
+// ...) use TFLite's reference fixed point. Both match the real runtime bit
+// for bit on the shared golden models.
 #include <cstring>
-#include <cstdlib>
 #include <limits>
 
 #include "format/tflite_generated.h"
@@ -37,11 +41,13 @@ class Conv2DKernel final : public OpKernel {
     RETURN_IF_ERROR(CheckRank(ctx, input, 4, "input"));
     RETURN_IF_ERROR(CheckRank(ctx, filter, 4, "filter"));
     RETURN_IF_ERROR(CheckPresent(ctx, output, "output"));
-    RETURN_IF_ERROR(CheckConvTypes(ctx, ConvKind::kConv2D, *input, *filter, bias, *output));
+    RETURN_IF_ERROR(
+        CheckConvTypes(ctx, ConvKind::kConv2D, *input, *filter, bias, *output));
 
     const tfl::Conv2DOptions* options =
-        ctx.node().op != nullptr ? ctx.node().op->builtin_options_as_Conv2DOptions()
-                                 : nullptr;
+        ctx.node().op != nullptr
+            ? ctx.node().op->builtin_options_as_Conv2DOptions()
+            : nullptr;
     if (options == nullptr) return ctx.InvalidArgument("missing Conv2DOptions");
     activation_ = options->fused_activation_function();
 
@@ -55,28 +61,35 @@ class Conv2DKernel final : public OpKernel {
     s.filter_w = filter->shape.dim(2);
     const int filter_in_c = filter->shape.dim(3);
     if (filter_in_c <= 0 || s.in_c < filter_in_c || s.in_c % filter_in_c != 0) {
-      return ctx.InvalidArgument("input channels " + std::to_string(s.in_c) +
-                                 " are not a positive multiple of the filter's " +
-                                 std::to_string(filter_in_c));
+      return ctx.InvalidArgument(
+          "input channels " + std::to_string(s.in_c) +
+          " are not a positive multiple of the filter's " +
+          std::to_string(filter_in_c));
     }
     s.groups = s.in_c / filter_in_c;
     if (s.out_c % s.groups != 0) {
-      return ctx.InvalidArgument(std::to_string(s.out_c) + " filters do not divide into " +
+      return ctx.InvalidArgument(std::to_string(s.out_c) +
+                                 " filters do not divide into " +
                                  std::to_string(s.groups) + " groups");
     }
-    if (static_cast<int64_t>(s.filter_h) * s.filter_w * filter_in_c > kMaxDepth) {
-      return ctx.InvalidArgument("filter " + filter->shape.ToString() + " is too large");
+    if (static_cast<int64_t>(s.filter_h) * s.filter_w * filter_in_c >
+        kMaxDepth) {
+      return ctx.InvalidArgument("filter " + filter->shape.ToString() +
+                                 " is too large");
     }
     if (bias != nullptr && bias->NumElements() != s.out_c) {
-      return ctx.InvalidArgument("bias has " + std::to_string(bias->NumElements()) +
-                                 " elements for " + std::to_string(s.out_c) +
-                                 " output channels");
+      return ctx.InvalidArgument(
+          "bias has " + std::to_string(bias->NumElements()) + " elements for " +
+          std::to_string(s.out_c) + " output channels");
     }
     const tfl::TensorType bias_option = options->quantized_bias_type();
-    if (input->type == DataType::kInt16 && bias_option != tfl::TensorType_FLOAT32) {
+    if (input->type == DataType::kInt16 &&
+        bias_option != tfl::TensorType_FLOAT32) {
       // TFLite reads the bias as the option says; a mismatch is an error.
-      if ((bias_option != tfl::TensorType_INT32 && bias_option != tfl::TensorType_INT64) ||
-          (bias != nullptr && static_cast<int>(bias->type) != static_cast<int>(bias_option))) {
+      if ((bias_option != tfl::TensorType_INT32 &&
+           bias_option != tfl::TensorType_INT64) ||
+          (bias != nullptr &&
+           static_cast<int>(bias->type) != static_cast<int>(bias_option))) {
         return ctx.InvalidArgument(std::string("quantized_bias_type ") +
                                    tfl::EnumNameTensorType(bias_option) +
                                    " does not match the bias");
@@ -92,14 +105,18 @@ class Conv2DKernel final : public OpKernel {
       float_min_ = range.min;
       float_max_ = range.max;
     } else {
-      RETURN_IF_ERROR(PrepareConvQuantization(ctx, ConvKind::kConv2D, *input, *filter,
-                                              bias, *output, activation_, s.out_c,
-                                              &quant_));
+      const bool xnnpack = XnnpackTakesConv(ctx, ConvKind::kConv2D, *input,
+                                            *filter, bias, *output, 0);
+      RETURN_IF_ERROR(PrepareConvQuantization(
+          ctx, ConvKind::kConv2D, *input, *filter, bias, *output, activation_,
+          s.out_c, xnnpack, &quant_));
     }
-    RETURN_IF_ERROR(ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
+    RETURN_IF_ERROR(
+        ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
 
-    use_gemm_ = (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
-                s.groups == 1;
+    use_gemm_ =
+        (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
+        s.groups == 1;
     pack_at_eval_ = false;
     if (use_gemm_) {
       RETURN_IF_ERROR(ctx.RequestScratch(
@@ -133,19 +150,22 @@ class Conv2DKernel final : public OpKernel {
     const reference::ConvQuant q = quant_.view();
     switch (input->type) {
       case DataType::kFloat32:
-        reference::ConvFloat(shape_, input->data_as<float>(), filter->data_as<float>(),
-                             bias ? bias->data_as<float>() : nullptr, float_min_,
-                             float_max_, output->data_as<float>());
+        reference::ConvFloat(shape_, input->data_as<float>(),
+                             filter->data_as<float>(),
+                             bias ? bias->data_as<float>() : nullptr,
+                             float_min_, float_max_, output->data_as<float>());
         break;
       case DataType::kUInt8:
         reference::ConvQuantized<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(
             shape_, q, input->data_as<uint8_t>(), filter->data_as<uint8_t>(),
-            bias ? bias->data_as<int32_t>() : nullptr, output->data_as<uint8_t>());
+            bias ? bias->data_as<int32_t>() : nullptr,
+            output->data_as<uint8_t>());
         break;
       case DataType::kInt8:
         reference::ConvQuantized<int8_t, int8_t, int32_t, int32_t, int8_t>(
             shape_, q, input->data_as<int8_t>(), filter->data_as<int8_t>(),
-            bias ? bias->data_as<int32_t>() : nullptr, output->data_as<int8_t>());
+            bias ? bias->data_as<int32_t>() : nullptr,
+            output->data_as<int8_t>());
         break;
       case DataType::kInt16:
         if (bias != nullptr && bias->type == DataType::kInt32) {
@@ -156,7 +176,8 @@ class Conv2DKernel final : public OpKernel {
         } else {
           reference::ConvQuantized<int16_t, int8_t, int64_t, int64_t, int16_t>(
               shape_, q, input->data_as<int16_t>(), filter->data_as<int8_t>(),
-              bias ? bias->data_as<int64_t>() : nullptr, output->data_as<int16_t>());
+              bias ? bias->data_as<int64_t>() : nullptr,
+              output->data_as<int16_t>());
         }
         break;
       default:
@@ -169,14 +190,17 @@ class Conv2DKernel final : public OpKernel {
   void PackConstants(const Tensor& filter, const Tensor* bias) {
     const int k = shape_.filter_h * shape_.filter_w * shape_.in_c;
     if (filter.type == DataType::kUInt8) {
-      gemm_.Pack(filter.data_as<uint8_t>(), shape_.out_c, k, quant_.filter_offset);
+      gemm_.Pack(filter.data_as<uint8_t>(), shape_.out_c, k,
+                 quant_.filter_offset);
     } else {
-      gemm_.Pack(filter.data_as<int8_t>(), shape_.out_c, k, quant_.filter_offset);
+      gemm_.Pack(filter.data_as<int8_t>(), shape_.out_c, k,
+                 quant_.filter_offset);
     }
-    gemm_.output_stage().Set(shape_.out_c, bias ? bias->data_as<int32_t>() : nullptr,
-                             quant_.multiplier.data(), quant_.shift.data(),
-                             quant_.output_offset, quant_.act_min, quant_.act_max,
-        std::getenv("EDGERUN_CONV_FP32") ? quant_.fp32_scale.data() : nullptr);
+    gemm_.output_stage().Set(
+        shape_.out_c, bias ? bias->data_as<int32_t>() : nullptr,
+        quant_.multiplier.data(), quant_.shift.data(), quant_.output_offset,
+        quant_.act_min, quant_.act_max,
+        quant_.use_fp32 ? quant_.fp32_scale.data() : nullptr);
   }
 
   tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType_NONE;
@@ -193,8 +217,9 @@ class Conv2DKernel final : public OpKernel {
 }  // namespace
 
 void RegisterConvKernels(KernelRegistry& registry) {
-  registry.AddBuiltin(tfl::BuiltinOperator_CONV_2D,
-                      [] { return std::unique_ptr<OpKernel>(new Conv2DKernel()); });
+  registry.AddBuiltin(tfl::BuiltinOperator_CONV_2D, [] {
+    return std::unique_ptr<OpKernel>(new Conv2DKernel());
+  });
   RegisterDepthwiseConv2DKernels(registry);
 }
 

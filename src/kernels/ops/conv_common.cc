@@ -1,5 +1,6 @@
 #include "kernels/ops/conv_common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -22,7 +23,8 @@ Status CheckActivationQuant(const KernelContext& ctx, const Tensor& t,
                              " with per-channel quantization");
   }
   if (!(t.quant.scale0() > 0.f) || !std::isfinite(t.quant.scale0())) {
-    return ctx.InvalidArgument(std::string(what) + " scale must be positive, got " +
+    return ctx.InvalidArgument(std::string(what) +
+                               " scale must be positive, got " +
                                std::to_string(t.quant.scale0()));
   }
   const QuantRange range = TypeRange(t.type);
@@ -39,14 +41,84 @@ Status CheckActivationQuant(const KernelContext& ctx, const Tensor& t,
   return OkStatus();
 }
 
+// XNNPACK's quantization of an activation bound (xnn_qu8_quantize /
+// xnn_qs8_quantize): val / scale + zero_point in float, clamped to the type,
+// rounded to nearest even.
+int32_t XnnpackQuantizeBound(float value, const Tensor& t) {
+  const QuantRange range = TypeRange(t.type);
+  float f =
+      value / t.quant.scale0() + static_cast<float>(t.quant.zero_point0());
+  f = std::min(std::max(f, static_cast<float>(range.min)),
+               static_cast<float>(range.max));
+  return static_cast<int32_t>(std::nearbyint(f));
+}
+
+// The delegate's CheckAffineQuantization plus its zero-point rules.
+bool XnnpackQuantOk(const Tensor& t, bool per_channel_ok, int channel_dim,
+                    bool zero_points_must_be_zero) {
+  const QuantParams& q = t.quant;
+  if (q.scale.empty() || q.zero_point.empty()) return false;
+  if (q.zero_point.size() != 1 && q.zero_point.size() != q.scale.size())
+    return false;
+  for (float s : q.scale) {
+    if (!std::isnormal(s) || s <= 0.f) return false;
+  }
+  if (q.scale.size() > 1) {
+    if (!per_channel_ok || q.quantized_dimension != channel_dim ||
+        channel_dim >= t.shape.rank() ||
+        static_cast<size_t>(t.shape.dim(channel_dim)) != q.scale.size()) {
+      return false;
+    }
+  }
+  const QuantRange range = TypeRange(t.type);
+  for (int64_t zp : q.zero_point) {
+    if (zero_points_must_be_zero ? zp != 0
+                                 : (zp < range.min || zp > range.max)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool XnnpackTakesConv(const KernelContext& ctx, ConvKind kind,
+                      const Tensor& input, const Tensor& filter,
+                      const Tensor* bias, const Tensor& output,
+                      int depth_multiplier_option) {
+  if (input.type != DataType::kUInt8 && input.type != DataType::kInt8)
+    return false;
+  // Three inputs with a constant filter and bias.
+  if (ctx.num_inputs() != 3 || bias == nullptr || !filter.is_constant ||
+      !bias->is_constant || bias->type != DataType::kInt32) {
+    return false;
+  }
+  const int channel_dim = kind == ConvKind::kConv2D ? 0 : 3;
+  const bool filter_per_channel_ok = filter.type == DataType::kInt8;
+  if (!XnnpackQuantOk(input, false, 0, false) ||
+      !XnnpackQuantOk(output, false, 0, false) ||
+      !XnnpackQuantOk(filter, filter_per_channel_ok, channel_dim,
+                      filter.quant.per_channel()) ||
+      !XnnpackQuantOk(*bias, true, 0, true)) {
+    return false;
+  }
+  if (kind == ConvKind::kDepthwise) {
+    const int out_c = filter.shape.dim(3);
+    if (depth_multiplier_option <= 0 || out_c % depth_multiplier_option != 0 ||
+        out_c / depth_multiplier_option != input.shape.dim(3)) {
+      return false;
+    }
+  }
+  return true;
+}
 
 Status CheckConvTypes(const KernelContext& ctx, ConvKind kind,
                       const Tensor& input, const Tensor& filter,
                       const Tensor* bias, const Tensor& output) {
   if (output.type != input.type) {
     return ctx.InvalidArgument("output type " + TypeName(output.type) +
-                               " differs from input type " + TypeName(input.type));
+                               " differs from input type " +
+                               TypeName(input.type));
   }
   DataType want_filter;
   bool bias_ok = bias == nullptr;
@@ -80,11 +152,13 @@ Status CheckConvTypes(const KernelContext& ctx, ConvKind kind,
       return ctx.Unimplemented("int4 filter");
     }
     return ctx.InvalidArgument("filter type " + TypeName(filter.type) +
-                               " does not fit input type " + TypeName(input.type));
+                               " does not fit input type " +
+                               TypeName(input.type));
   }
   if (!bias_ok) {
     return ctx.InvalidArgument("bias type " + TypeName(bias->type) +
-                               " does not fit input type " + TypeName(input.type));
+                               " does not fit input type " +
+                               TypeName(input.type));
   }
   return OkStatus();
 }
@@ -93,7 +167,8 @@ Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
                                const Tensor& input, const Tensor& filter,
                                const Tensor* bias, const Tensor& output,
                                tfl::ActivationFunctionType activation,
-                               int out_channels, ConvQuantization* q) {
+                               int out_channels, bool xnnpack,
+                               ConvQuantization* q) {
   RETURN_IF_ERROR(CheckActivationQuant(ctx, input, "input"));
   RETURN_IF_ERROR(CheckActivationQuant(ctx, output, "output"));
   const QuantParams& fq = filter.quant;
@@ -109,15 +184,15 @@ Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
                                " output channels");
   }
   if (num_scales > 1 && fq.quantized_dimension != channel_dim) {
-    return ctx.InvalidArgument(
-        "filter quantized_dimension must be " + std::to_string(channel_dim) +
-        ", got " + std::to_string(fq.quantized_dimension));
+    return ctx.InvalidArgument("filter quantized_dimension must be " +
+                               std::to_string(channel_dim) + ", got " +
+                               std::to_string(fq.quantized_dimension));
   }
   if (!fq.zero_point.empty() && fq.zero_point.size() != 1 &&
       fq.zero_point.size() != num_scales) {
-    return ctx.InvalidArgument("filter has " + std::to_string(fq.zero_point.size()) +
-                               " zero points for " + std::to_string(num_scales) +
-                               " scales");
+    return ctx.InvalidArgument(
+        "filter has " + std::to_string(fq.zero_point.size()) +
+        " zero points for " + std::to_string(num_scales) + " scales");
   }
   if (filter.type == DataType::kUInt8) {
     if (num_scales > 1) {
@@ -145,7 +220,8 @@ Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
 
   const double input_scale = static_cast<double>(input.quant.scale0());
   const double output_scale = static_cast<double>(output.quant.scale0());
-  const bool wide_accumulator = input.type == DataType::kInt16 && bias != nullptr &&
+  const bool wide_accumulator = input.type == DataType::kInt16 &&
+                                bias != nullptr &&
                                 bias->type == DataType::kInt64;
   const bool int16_default = input.type == DataType::kInt16 && bias == nullptr;
   q->multiplier.resize(out_channels);
@@ -159,7 +235,8 @@ Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
     }
     const double effective =
         input_scale * static_cast<double>(filter_scale) / output_scale;
-    const reference::QuantizedMultiplier m = reference::QuantizeMultiplier(effective);
+    const reference::QuantizedMultiplier m =
+        reference::QuantizeMultiplier(effective);
     // The 64-bit requantization shifts right by 15 - shift; keep it defined.
     if ((wide_accumulator || int16_default) && m.shift > 14) {
       return ctx.InvalidArgument("effective output scale " +
@@ -167,9 +244,22 @@ Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
     }
     q->multiplier[c] = m.multiplier;
     q->shift[c] = m.shift;
-    q->fp32_scale[c] = input.quant.scale0() * filter_scale / output.quant.scale0();
+    q->fp32_scale[c] =
+        input.quant.scale0() * filter_scale / output.quant.scale0();
   }
-  ASSIGN_OR_RETURN(const QuantRange range, QuantizedActivationRange(activation, output));
+  ASSIGN_OR_RETURN(QuantRange range,
+                   QuantizedActivationRange(activation, output));
+  // XNNPACK refuses requantization scales of 256 and more (the node then
+  // runs TFLite's kernel).
+  q->use_fp32 = xnnpack;
+  for (float scale : q->fp32_scale) {
+    if (!(scale < 256.f)) q->use_fp32 = false;
+  }
+  if (q->use_fp32) {
+    const FloatRange bounds = FloatActivationRange(activation);
+    range.min = XnnpackQuantizeBound(bounds.min, output);
+    range.max = XnnpackQuantizeBound(bounds.max, output);
+  }
   if (range.min > range.max) {
     return ctx.InvalidArgument("empty fused activation range");
   }
@@ -183,7 +273,8 @@ Status ComputeConvWindow(const KernelContext& ctx, tfl::Padding padding,
                          int dilation_w, reference::ConvShape* s) {
   if (stride_h <= 0 || stride_w <= 0) {
     return ctx.InvalidArgument("strides must be positive, got " +
-                               std::to_string(stride_h) + "x" + std::to_string(stride_w));
+                               std::to_string(stride_h) + "x" +
+                               std::to_string(stride_w));
   }
   if (dilation_h <= 0 || dilation_w <= 0) {
     return ctx.InvalidArgument("dilations must be positive, got " +
@@ -208,16 +299,20 @@ Status ComputeConvWindow(const KernelContext& ctx, tfl::Padding padding,
   s->stride_w = stride_w;
   s->dilation_h = dilation_h;
   s->dilation_w = dilation_w;
-  s->out_h = ComputeOutSize(padding, s->in_h, s->filter_h, stride_h, dilation_h);
-  s->out_w = ComputeOutSize(padding, s->in_w, s->filter_w, stride_w, dilation_w);
+  s->out_h =
+      ComputeOutSize(padding, s->in_h, s->filter_h, stride_h, dilation_h);
+  s->out_w =
+      ComputeOutSize(padding, s->in_w, s->filter_w, stride_w, dilation_w);
   if (s->out_h < 0 || s->out_w < 0) {
     return ctx.InvalidArgument("input " + std::to_string(s->in_h) + "x" +
                                std::to_string(s->in_w) +
                                " is smaller than the VALID filter window");
   }
   int offset = 0;
-  s->pad_h = ComputePadding(stride_h, dilation_h, s->in_h, s->filter_h, s->out_h, &offset);
-  s->pad_w = ComputePadding(stride_w, dilation_w, s->in_w, s->filter_w, s->out_w, &offset);
+  s->pad_h = ComputePadding(stride_h, dilation_h, s->in_h, s->filter_h,
+                            s->out_h, &offset);
+  s->pad_w = ComputePadding(stride_w, dilation_w, s->in_w, s->filter_w,
+                            s->out_w, &offset);
   return OkStatus();
 }
 

@@ -24,10 +24,11 @@ struct ConvQuantization {
   std::vector<int> shift;           // [out_c], > 0 = left shift
   // XNNPACK's float multipliers, input_scale * filter_scale / output_scale
   // evaluated in float (see optimized::OutputStage8).
-  std::vector<float> fp32_scale;    // [out_c]
-  int32_t input_offset = 0;         // -input zero point
-  int32_t filter_offset = 0;        // -filter zero point (uint8 only)
-  int32_t output_offset = 0;        // output zero point
+  std::vector<float> fp32_scale;  // [out_c]
+  bool use_fp32 = false;          // requantize with fp32_scale
+  int32_t input_offset = 0;       // -input zero point
+  int32_t filter_offset = 0;      // -filter zero point (uint8 only)
+  int32_t output_offset = 0;      // output zero point
   int32_t act_min = 0;
   int32_t act_max = 0;
 
@@ -38,11 +39,25 @@ struct ConvQuantization {
     q.output_offset = output_offset;
     q.multiplier = multiplier.data();
     q.shift = shift.data();
+    q.fp32_scale = use_fp32 ? fp32_scale.data() : nullptr;
     q.act_min = act_min;
     q.act_max = act_max;
     return q;
   }
 };
+
+// Whether TensorFlow Lite's default XNNPACK delegate takes this 8-bit
+// CONV_2D / DEPTHWISE_CONV_2D node (the delegate's own acceptance rules:
+// constant filter and bias present, normal positive scales, zero points
+// present and valid, per-channel along the output channels). TFLite then
+// computes it with XNNPACK's fp32 requantization, not its reference fixed
+// point, and so must we to give the same bytes: see
+// reference::RequantizeFp32. `depth_multiplier_option` is the DEPTHWISE
+// option field (ignored for CONV_2D).
+bool XnnpackTakesConv(const KernelContext& ctx, ConvKind kind,
+                      const Tensor& input, const Tensor& filter,
+                      const Tensor* bias, const Tensor& output,
+                      int depth_multiplier_option);
 
 // Checks the dtypes of input, filter, bias (may be null) and output:
 // float32 / uint8 / int8 / int16-activations-with-int8-filter, bias
@@ -54,12 +69,16 @@ Status CheckConvTypes(const KernelContext& ctx, ConvKind kind,
 // For quantized types: checks the quantization parameters (per-tensor
 // input/output, per-tensor or per-channel filter along the output-channel
 // dimension, zero points in range and zero where TFLite requires it) and
-// computes TFLite's per-channel multipliers and the activation range.
+// computes TFLite's per-channel multipliers and the activation range. With
+// `xnnpack` (see XnnpackTakesConv) it selects XNNPACK's arithmetic: float
+// multipliers and XNNPACK's activation range, unless a multiplier is out of
+// the range XNNPACK accepts.
 Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
                                const Tensor& input, const Tensor& filter,
                                const Tensor* bias, const Tensor& output,
                                tfl::ActivationFunctionType activation,
-                               int out_channels, ConvQuantization* q);
+                               int out_channels, bool xnnpack,
+                               ConvQuantization* q);
 
 // Fills the window geometry of `s` (its sizes already set): validates
 // strides and dilations, computes the output size and leading padding.

@@ -5,10 +5,11 @@
 //
 // 8-bit convolutions with depth multiplier 1 (MobileNet's) run the
 // channel-vectorized kernel of kernels/optimized/conv_8bit.h; the rest run
-// kernels/reference/conv.h. Both give TFLite's results bit for bit. As in
-// TFLite, the depth multiplier is out_channels / in_channels; the option
-// field is not trusted.
-#include <cstdlib>
+// kernels/reference/conv.h. As in TFLite, the depth multiplier is
+// out_channels / in_channels; the option field only matters for whether
+// the XNNPACK delegate would take the node. Arithmetic as in conv_2d.cc:
+// XNNPACK's fp32 requantization where TFLite's default delegate runs the
+// node, TFLite's reference fixed point elsewhere.
 #include <limits>
 
 #include "format/tflite_generated.h"
@@ -35,15 +36,17 @@ class DepthwiseConv2DKernel final : public OpKernel {
     RETURN_IF_ERROR(CheckRank(ctx, input, 4, "input"));
     RETURN_IF_ERROR(CheckRank(ctx, filter, 4, "filter"));
     RETURN_IF_ERROR(CheckPresent(ctx, output, "output"));
-    RETURN_IF_ERROR(
-        CheckConvTypes(ctx, ConvKind::kDepthwise, *input, *filter, bias, *output));
+    RETURN_IF_ERROR(CheckConvTypes(ctx, ConvKind::kDepthwise, *input, *filter,
+                                   bias, *output));
 
     const tfl::DepthwiseConv2DOptions* options =
         ctx.node().op != nullptr
             ? ctx.node().op->builtin_options_as_DepthwiseConv2DOptions()
             : nullptr;
-    if (options == nullptr) return ctx.InvalidArgument("missing DepthwiseConv2DOptions");
-    const tfl::ActivationFunctionType activation = options->fused_activation_function();
+    if (options == nullptr)
+      return ctx.InvalidArgument("missing DepthwiseConv2DOptions");
+    const tfl::ActivationFunctionType activation =
+        options->fused_activation_function();
 
     if (filter->shape.dim(0) != 1) {
       return ctx.InvalidArgument("filter must be [1, h, w, channels], got " +
@@ -64,12 +67,13 @@ class DepthwiseConv2DKernel final : public OpKernel {
     }
     s.depth_multiplier = s.out_c / s.in_c;
     if (static_cast<int64_t>(s.filter_h) * s.filter_w > kMaxTaps) {
-      return ctx.InvalidArgument("filter " + filter->shape.ToString() + " is too large");
+      return ctx.InvalidArgument("filter " + filter->shape.ToString() +
+                                 " is too large");
     }
     if (bias != nullptr && bias->NumElements() != s.out_c) {
-      return ctx.InvalidArgument("bias has " + std::to_string(bias->NumElements()) +
-                                 " elements for " + std::to_string(s.out_c) +
-                                 " output channels");
+      return ctx.InvalidArgument(
+          "bias has " + std::to_string(bias->NumElements()) + " elements for " +
+          std::to_string(s.out_c) + " output channels");
     }
     RETURN_IF_ERROR(ComputeConvWindow(
         ctx, options->padding(), options->stride_h(), options->stride_w(),
@@ -81,11 +85,15 @@ class DepthwiseConv2DKernel final : public OpKernel {
       float_min_ = range.min;
       float_max_ = range.max;
     } else {
-      RETURN_IF_ERROR(PrepareConvQuantization(ctx, ConvKind::kDepthwise, *input,
-                                              *filter, bias, *output, activation,
-                                              s.out_c, &quant_));
+      const bool xnnpack =
+          XnnpackTakesConv(ctx, ConvKind::kDepthwise, *input, *filter, bias,
+                           *output, options->depth_multiplier());
+      RETURN_IF_ERROR(PrepareConvQuantization(
+          ctx, ConvKind::kDepthwise, *input, *filter, bias, *output, activation,
+          s.out_c, xnnpack, &quant_));
     }
-    RETURN_IF_ERROR(ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
+    RETURN_IF_ERROR(
+        ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
 
     use_optimized_ =
         (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
@@ -121,25 +129,31 @@ class DepthwiseConv2DKernel final : public OpKernel {
     const reference::ConvQuant q = quant_.view();
     switch (input->type) {
       case DataType::kFloat32:
-        reference::DepthwiseConvFloat(shape_, input->data_as<float>(),
-                                      filter->data_as<float>(),
-                                      bias ? bias->data_as<float>() : nullptr,
-                                      float_min_, float_max_, output->data_as<float>());
+        reference::DepthwiseConvFloat(
+            shape_, input->data_as<float>(), filter->data_as<float>(),
+            bias ? bias->data_as<float>() : nullptr, float_min_, float_max_,
+            output->data_as<float>());
         break;
       case DataType::kUInt8:
-        reference::DepthwiseConvQuantized<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(
+        reference::DepthwiseConvQuantized<uint8_t, uint8_t, int32_t, int32_t,
+                                          uint8_t>(
             shape_, q, input->data_as<uint8_t>(), filter->data_as<uint8_t>(),
-            bias ? bias->data_as<int32_t>() : nullptr, output->data_as<uint8_t>());
+            bias ? bias->data_as<int32_t>() : nullptr,
+            output->data_as<uint8_t>());
         break;
       case DataType::kInt8:
-        reference::DepthwiseConvQuantized<int8_t, int8_t, int32_t, int32_t, int8_t>(
+        reference::DepthwiseConvQuantized<int8_t, int8_t, int32_t, int32_t,
+                                          int8_t>(
             shape_, q, input->data_as<int8_t>(), filter->data_as<int8_t>(),
-            bias ? bias->data_as<int32_t>() : nullptr, output->data_as<int8_t>());
+            bias ? bias->data_as<int32_t>() : nullptr,
+            output->data_as<int8_t>());
         break;
       case DataType::kInt16:
-        reference::DepthwiseConvQuantized<int16_t, int8_t, int64_t, int64_t, int16_t>(
+        reference::DepthwiseConvQuantized<int16_t, int8_t, int64_t, int64_t,
+                                          int16_t>(
             shape_, q, input->data_as<int16_t>(), filter->data_as<int8_t>(),
-            bias ? bias->data_as<int64_t>() : nullptr, output->data_as<int16_t>());
+            bias ? bias->data_as<int64_t>() : nullptr,
+            output->data_as<int16_t>());
         break;
       default:
         return ctx.Unimplemented("input type " + TypeName(input->type));
@@ -151,14 +165,17 @@ class DepthwiseConv2DKernel final : public OpKernel {
   void PackConstants(const Tensor& filter, const Tensor* bias) {
     const int taps = shape_.filter_h * shape_.filter_w;
     if (filter.type == DataType::kUInt8) {
-      depthwise_.Pack(filter.data_as<uint8_t>(), taps, shape_.out_c, quant_.filter_offset);
+      depthwise_.Pack(filter.data_as<uint8_t>(), taps, shape_.out_c,
+                      quant_.filter_offset);
     } else {
-      depthwise_.Pack(filter.data_as<int8_t>(), taps, shape_.out_c, quant_.filter_offset);
+      depthwise_.Pack(filter.data_as<int8_t>(), taps, shape_.out_c,
+                      quant_.filter_offset);
     }
-    depthwise_.output_stage().Set(shape_.out_c, bias ? bias->data_as<int32_t>() : nullptr,
-                                  quant_.multiplier.data(), quant_.shift.data(),
-                                  quant_.output_offset, quant_.act_min, quant_.act_max,
-        std::getenv("EDGERUN_CONV_FP32") ? quant_.fp32_scale.data() : nullptr);
+    depthwise_.output_stage().Set(
+        shape_.out_c, bias ? bias->data_as<int32_t>() : nullptr,
+        quant_.multiplier.data(), quant_.shift.data(), quant_.output_offset,
+        quant_.act_min, quant_.act_max,
+        quant_.use_fp32 ? quant_.fp32_scale.data() : nullptr);
   }
 
   reference::ConvShape shape_;

@@ -66,9 +66,9 @@ class DivKernel final : public OpKernel {
         params_.act_min = range.min;
         params_.act_max = range.max;
         // Same shapes (after padding with 1s): no broadcast needed.
-        same_shape_ = plan_.rank <= 1 && (plan_.rank == 0 ||
-                                          (plan_.strides[0][0] != 0 &&
-                                           plan_.strides[1][0] != 0));
+        same_shape_ = plan_.rank <= 1 &&
+                      (plan_.rank == 0 ||
+                       (plan_.strides[0][0] != 0 && plan_.strides[1][0] != 0));
         return OkStatus();
       }
       default:
@@ -95,8 +95,10 @@ class DivKernel final : public OpKernel {
         });
         return OkStatus();
       }
-      case DataType::kUInt8: return EvalQuantized<uint8_t>(ctx);
-      case DataType::kInt8: return EvalQuantized<int8_t>(ctx);
+      case DataType::kUInt8:
+        return EvalQuantized<uint8_t>(ctx);
+      case DataType::kInt8:
+        return EvalQuantized<int8_t>(ctx);
       case DataType::kInt16:
         if (same_shape_) return EvalInt16Float(ctx);
         return EvalQuantized<int16_t>(ctx);

@@ -65,11 +65,10 @@ inline Status PrepareBinary(KernelContext& ctx,
   }
   Shape shape;
   if (!reference::BroadcastShapes(a->shape, b->shape, &shape)) {
-    return ctx.InvalidArgument("shapes " + a->shape.ToString() + " and " +
-                               b->shape.ToString() +
-                               " are not broadcastable (or rank > " +
-                               std::to_string(reference::kMaxBroadcastRank) +
-                               ")");
+    return ctx.InvalidArgument(
+        "shapes " + a->shape.ToString() + " and " + b->shape.ToString() +
+        " are not broadcastable (or rank > " +
+        std::to_string(reference::kMaxBroadcastRank) + ")");
   }
   *plan = reference::MakeBroadcastPlan<2>(shape, {&a->shape, &b->shape});
   return ctx.ResizeOutput(0, shape);
@@ -123,10 +122,19 @@ void IntActivationRange(tfl::ActivationFunctionType activation, T* lo, T* hi) {
   *lo = std::numeric_limits<T>::lowest();
   *hi = std::numeric_limits<T>::max();
   switch (activation) {
-    case tfl::ActivationFunctionType_RELU: *lo = 0; break;
-    case tfl::ActivationFunctionType_RELU6: *lo = 0; *hi = 6; break;
-    case tfl::ActivationFunctionType_RELU_N1_TO_1: *lo = -1; *hi = 1; break;
-    default: break;
+    case tfl::ActivationFunctionType_RELU:
+      *lo = 0;
+      break;
+    case tfl::ActivationFunctionType_RELU6:
+      *lo = 0;
+      *hi = 6;
+      break;
+    case tfl::ActivationFunctionType_RELU_N1_TO_1:
+      *lo = -1;
+      *hi = 1;
+      break;
+    default:
+      break;
   }
 }
 

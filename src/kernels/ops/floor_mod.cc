@@ -40,11 +40,16 @@ class FloorModKernel final : public OpKernel {
 
   Status Eval(KernelContext& ctx) override {
     switch (type_) {
-      case DataType::kFloat32: return Run<float>(ctx);
-      case DataType::kInt8: return Run<int8_t>(ctx);
-      case DataType::kInt16: return Run<int16_t>(ctx);
-      case DataType::kInt32: return Run<int32_t>(ctx);
-      default: return Run<int64_t>(ctx);
+      case DataType::kFloat32:
+        return Run<float>(ctx);
+      case DataType::kInt8:
+        return Run<int8_t>(ctx);
+      case DataType::kInt16:
+        return Run<int16_t>(ctx);
+      case DataType::kInt32:
+        return Run<int32_t>(ctx);
+      default:
+        return Run<int64_t>(ctx);
     }
   }
 

@@ -39,12 +39,24 @@ class MaximumMinimumKernel final : public OpKernel {
 
   Status Eval(KernelContext& ctx) override {
     switch (type_) {
-      case DataType::kFloat32: Run<float>(ctx); break;
-      case DataType::kUInt8: Run<uint8_t>(ctx); break;
-      case DataType::kInt8: Run<int8_t>(ctx); break;
-      case DataType::kInt16: Run<int16_t>(ctx); break;
-      case DataType::kInt32: Run<int32_t>(ctx); break;
-      default: Run<int64_t>(ctx); break;
+      case DataType::kFloat32:
+        Run<float>(ctx);
+        break;
+      case DataType::kUInt8:
+        Run<uint8_t>(ctx);
+        break;
+      case DataType::kInt8:
+        Run<int8_t>(ctx);
+        break;
+      case DataType::kInt16:
+        Run<int16_t>(ctx);
+        break;
+      case DataType::kInt32:
+        Run<int32_t>(ctx);
+        break;
+      default:
+        Run<int64_t>(ctx);
+        break;
     }
     return OkStatus();
   }

@@ -2,7 +2,9 @@
 //
 // dtypes: float32; int32, int64 and unquantized int16 (wrap-around, the
 // activation as a clamp); uint8/int8/int16 quantized (product of the offset
-// inputs requantized with s1 * s2 / s_out; int16 needs zero points 0);
+// inputs requantized with s1 * s2 / s_out; int16 needs zero points 0; for
+// 8-bit, XNNPACK's float requantization, as the real TFLite runtime hands
+// those nodes to XNNPACK, unless XNNPACK would refuse the scales);
 // int16 x int16 -> uint8/int8 (TFLite's fixed-point Q0.15 product, same
 // shapes only).
 #include <cstdint>
@@ -114,19 +116,44 @@ class MulKernel final : public OpKernel {
         });
         break;
       }
-      case Mode::kQuantU8: EvalQuantized<uint8_t>(ctx); break;
-      case Mode::kQuantS8: EvalQuantized<int8_t>(ctx); break;
-      case Mode::kQuant16: EvalQuantized<int16_t>(ctx); break;
-      case Mode::kInt16ToU8: EvalInt16To8Bit<uint8_t>(ctx); break;
-      case Mode::kInt16ToS8: EvalInt16To8Bit<int8_t>(ctx); break;
+      case Mode::kQuantU8:
+        EvalQuantized<uint8_t>(ctx);
+        break;
+      case Mode::kQuantS8:
+        EvalQuantized<int8_t>(ctx);
+        break;
+      case Mode::kQuant16:
+        EvalQuantized<int16_t>(ctx);
+        break;
+      case Mode::kXnnU8:
+        EvalXnn<uint8_t>(ctx);
+        break;
+      case Mode::kXnnS8:
+        EvalXnn<int8_t>(ctx);
+        break;
+      case Mode::kInt16ToU8:
+        EvalInt16To8Bit<uint8_t>(ctx);
+        break;
+      case Mode::kInt16ToS8:
+        EvalInt16To8Bit<int8_t>(ctx);
+        break;
     }
     return OkStatus();
   }
 
  private:
   enum class Mode {
-    kFloat, kInt32, kInt64, kInt16Plain, kQuantU8, kQuantS8, kQuant16,
-    kInt16ToU8, kInt16ToS8
+    kFloat,
+    kInt32,
+    kInt64,
+    kInt16Plain,
+    kQuantU8,
+    kQuantS8,
+    kQuant16,
+    kInt16ToU8,
+    kInt16ToS8,
+    kXnnU8,
+    kXnnS8
   };
 
   Status PrepareQuantized(KernelContext& ctx, const Tensor& a, const Tensor& b,
@@ -150,6 +177,19 @@ class MulKernel final : public OpKernel {
                      QuantizedActivationRange(activation_, out));
     params_.act_min = range.min;
     params_.act_max = range.max;
+    if (a.type != DataType::kInt16 &&
+        reference::MakeXnnMulParams(qa.scale, qa.zero_point, qb.scale,
+                                    qb.zero_point, qo.scale, qo.zero_point,
+                                    &xnn_)) {
+      // What the real TFLite runtime computes (see binary_arithmetic.h).
+      const QuantRange type_range = TypeRange(out.type);
+      const FloatRange bounds = FloatActivationRange(activation_);
+      xnn_.act_min = reference::XnnQuantizeBound(
+          bounds.min, qo.scale, qo.zero_point, type_range.min, type_range.max);
+      xnn_.act_max = reference::XnnQuantizeBound(
+          bounds.max, qo.scale, qo.zero_point, type_range.min, type_range.max);
+      mode_ = a.type == DataType::kUInt8 ? Mode::kXnnU8 : Mode::kXnnS8;
+    }
     return OkStatus();
   }
 
@@ -181,12 +221,20 @@ class MulKernel final : public OpKernel {
     });
   }
 
+  template <typename T>
+  void EvalXnn(KernelContext& ctx) {
+    const reference::XnnMulParams p = xnn_;
+    EvalBroadcast<T, T>(ctx, plan_, [p](T x, T y) {
+      return static_cast<T>(reference::XnnMul(x, y, p));
+    });
+  }
+
   template <typename Out>
   void EvalInt16To8Bit(KernelContext& ctx) {
     const reference::QuantizedMulParams p = params_;
     EvalBroadcast<int16_t, Out>(ctx, plan_, [p](int16_t x, int16_t y) {
-      return static_cast<Out>(reference::Int16MulTo8Bit(
-          x, y, p.output_offset, p.act_min, p.act_max));
+      return static_cast<Out>(reference::Int16MulTo8Bit(x, y, p.output_offset,
+                                                        p.act_min, p.act_max));
     });
   }
 
@@ -197,6 +245,7 @@ class MulKernel final : public OpKernel {
   int32_t i32_min_ = 0, i32_max_ = 0;
   int64_t i64_min_ = 0, i64_max_ = 0;
   reference::QuantizedMulParams params_;
+  reference::XnnMulParams xnn_;
 };
 
 }  // namespace

@@ -2,8 +2,11 @@
 // (int32/int64 axis input, negative and repeated axes allowed, keep_dims).
 //
 // Quantized arithmetic follows the kernels TFLite actually runs:
-//  * MEAN uint8/int8, rank 4, keep_dims, axes {1,2}: the optimized Mean4D
-//    (sum of raw values, float-derived bias, one multiplier for 1/(H*W)).
+//  * MEAN uint8/int8, rank 4, axes {1,2}: TFLite hands these to its
+//    default XNNPACK delegate, whose mean is a float rescale of the
+//    zero-point-corrected sum, rounded half to even. (TFLite's own Mean4D
+//    kernel rounds differently; the reference runtime's outputs follow
+//    XNNPACK.)
 //  * other quantized MEAN: reference QuantizedMeanOrSum (integer: the
 //    input/output multiplier absorbs 1/count with a shift).
 //  * quantized SUM: optimized QuantizedMeanOrSum (float scale and bias).
@@ -163,7 +166,7 @@ class ReduceKernel final : public OpKernel {
         out_dims.push_back(1);
       }
     }
-    RETURN_IF_ERROR(PrepareQuantized(ctx, *input, *output, rank));
+    RETURN_IF_ERROR(PrepareQuantized(*input, *output, rank));
     return ctx.ResizeOutput(0, Shape(std::move(out_dims)));
   }
 
@@ -227,7 +230,7 @@ class ReduceKernel final : public OpKernel {
     return OkStatus();
   }
 
-  Status PrepareQuantized(KernelContext& ctx, const Tensor& input,
+  Status PrepareQuantized(const Tensor& input,
                           const Tensor& output, int rank) {
     if (!movement::IsQuantizedActivationType(input.type)) return OkStatus();
     const double in_scale = input.quant.scale0();
@@ -242,14 +245,10 @@ class ReduceKernel final : public OpKernel {
     }
     if (op_ != ReduceOp::kMean && op_ != ReduceOp::kSum) return OkStatus();
     multiplier_ = QuantizeMultiplier(in_scale / out_scale);
-    const auto* o = ctx.node().op != nullptr
-                        ? ctx.node().op->builtin_options_as_ReducerOptions()
-                        : nullptr;
-    const bool keep_dims = o != nullptr && o->keep_dims();
     std::vector<int> sorted = resolved_;
     std::sort(sorted.begin(), sorted.end());
-    mean4d_ = op_ == ReduceOp::kMean && input.type != DataType::kInt16 &&
-              keep_dims && rank == 4 && sorted == std::vector<int>{1, 2};
+    xnnpack_mean_ = op_ == ReduceOp::kMean && input.type != DataType::kInt16 &&
+                    rank == 4 && sorted == std::vector<int>{1, 2};
     return OkStatus();
   }
 
@@ -319,18 +318,18 @@ class ReduceKernel final : public OpKernel {
       }
       return OkStatus();
     }
-    if (mean4d_) {
-      const float in_scale = input.quant.scale0();
-      const float out_scale = output.quant.scale0();
-      const float num = static_cast<float>(count);
-      float temp = in_zp * in_scale / out_scale;
-      temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
-      const int32_t bias = out_zp - static_cast<int32_t>(temp);
-      const float real_scale = in_scale / (num * out_scale);
-      const QuantizedMultiplier m = QuantizeMultiplier(real_scale);
+    if (xnnpack_mean_) {
+      // XNNPACK (which TFLite's default delegate runs these on): float
+      // rescale of the zero-point-corrected sum, round half to even.
+      const float scale = (input.quant.scale0() / output.quant.scale0()) *
+                          (1.0f / static_cast<float>(count));
+      const float vmin = static_cast<float>(lo - out_zp);
+      const float vmax = static_cast<float>(hi - out_zp);
       for (int64_t i = 0; i < n; ++i) {
-        int32_t acc = MultiplyByQuantizedMultiplier(sum[i], m) + bias;
-        out[i] = static_cast<T>(std::clamp(acc, lo, hi));
+        float v = static_cast<float>(static_cast<int64_t>(sum[i]) - in_zp * count) *
+                  scale;
+        v = std::min(std::max(v, vmin), vmax);
+        out[i] = static_cast<T>(static_cast<int32_t>(std::nearbyint(v)) + out_zp);
       }
       return OkStatus();
     }
@@ -390,7 +389,7 @@ class ReduceKernel final : public OpKernel {
   std::vector<int> resolved_;
   QuantizedMultiplier multiplier_;
   QuantizedMultiplier prod_multiplier_;
-  bool mean4d_ = false;
+  bool xnnpack_mean_ = false;
 };
 
 }  // namespace

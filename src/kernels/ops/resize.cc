@@ -1,10 +1,12 @@
 // RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR on NHWC tensors, with
 // align_corners and half_pixel_centers. The arithmetic is TFLite's:
 //  * bilinear float32: float interpolation weights;
-//  * bilinear uint8: the same float weights, + 0.5 then truncation
-//    (optimized ResizeBilinearGenericSmallChannel);
-//  * bilinear int8/int16: 10-bit fixed-point weights, 20-bit products
-//    rounded half away from zero (reference ResizeBilinearInteger);
+//  * bilinear uint8/int8 with a constant size: XNNPACK's Q11 kernel, since
+//    TFLite's default delegate runs those (BilinearXnnpack);
+//  * bilinear uint8 otherwise: the float weights, + 0.5 then truncation
+//    (TFLite's optimized ResizeBilinearGenericSmallChannel);
+//  * bilinear int8 otherwise, int16: 10-bit fixed-point weights, 20-bit
+//    products rounded half away from zero (reference ResizeBilinearInteger);
 //  * nearest: float scale, floor (or round with align_corners).
 // Quantized resizing works on raw values; input and output share scale.
 // A non-constant size input makes the output dynamic.
@@ -122,6 +124,56 @@ void BilinearInteger(const ResizeGeometry& g, const T* in, T* out) {
   }
 }
 
+// XNNPACK's 8-bit bilinear resize (TFLite's default delegate claims uint8
+// and int8 RESIZE_BILINEAR with a constant size): source coordinates in
+// float, weights rounded to Q11, two 11-bit lerps, rounding shift by 22.
+template <typename T>
+void BilinearXnnpack(const ResizeGeometry& g, const T* in, T* out) {
+  const int wa = g.align_corners && g.out_w != 1 ? 1 : 0;
+  const int ha = g.align_corners && g.out_h != 1 ? 1 : 0;
+  const float ws = static_cast<float>(g.in_w - wa) / static_cast<float>(g.out_w - wa);
+  const float hs = static_cast<float>(g.in_h - ha) / static_cast<float>(g.out_h - ha);
+  const bool corner_aligned = g.align_corners || !g.half_pixel_centers;
+  const int32_t y_max = g.in_h - 1, x_max = g.in_w - 1;
+  // Source index (low), neighbour (high) and Q11 weight along one axis.
+  auto axis = [&](int o, float scale, int32_t max, int32_t* lo, int32_t* hi,
+                  int32_t* w) {
+    float v = static_cast<float>(o) * scale;
+    if (!corner_aligned) {
+      v += 0.5f * scale - 0.5f;
+      v = std::min(std::max(v, 0.0f), static_cast<float>(max));
+    }
+    *lo = std::min(static_cast<int32_t>(v), max);
+    *hi = std::min(*lo + 1, max);
+    *w = static_cast<int16_t>(std::lrint((v - static_cast<float>(*lo)) * 2048.0f));
+  };
+  std::vector<int32_t> x0(g.out_w), x1(g.out_w), wx(g.out_w);
+  for (int x = 0; x < g.out_w; ++x) axis(x, ws, x_max, &x0[x], &x1[x], &wx[x]);
+  const int64_t row = static_cast<int64_t>(g.in_w) * g.channels;
+  for (int b = 0; b < g.batches; ++b) {
+    const T* base = in + static_cast<int64_t>(b) * g.in_h * row;
+    for (int y = 0; y < g.out_h; ++y) {
+      int32_t y0, y1, wy;
+      axis(y, hs, y_max, &y0, &y1, &wy);
+      for (int x = 0; x < g.out_w; ++x) {
+        const T* tl = base + y0 * row + static_cast<int64_t>(x0[x]) * g.channels;
+        const T* tr = base + y0 * row + static_cast<int64_t>(x1[x]) * g.channels;
+        const T* bl = base + y1 * row + static_cast<int64_t>(x0[x]) * g.channels;
+        const T* br = base + y1 * row + static_cast<int64_t>(x1[x]) * g.channels;
+        for (int c = 0; c < g.channels; ++c) {
+          const int32_t t = static_cast<int32_t>(static_cast<uint32_t>(tl[c]) << 11) +
+                            (tr[c] - tl[c]) * wx[x];
+          const int32_t bt = static_cast<int32_t>(static_cast<uint32_t>(bl[c]) << 11) +
+                             (br[c] - bl[c]) * wx[x];
+          const int32_t acc =
+              static_cast<int32_t>(static_cast<uint32_t>(t) << 11) + (bt - t) * wy;
+          *out++ = static_cast<T>((acc + (1 << 21)) >> 22);
+        }
+      }
+    }
+  }
+}
+
 int32_t Nearest(int value, int in_size, int out_size, bool align_corners,
                 bool half_pixel) {
   const float scale = (align_corners && out_size > 1)
@@ -187,6 +239,9 @@ class ResizeKernel final : public OpKernel {
       ctx.SetOutputsDynamic();
       return OkStatus();
     }
+    // The delegate only takes resizes whose size is known when the graph is
+    // prepared; dynamic sizes run on TFLite's own kernels.
+    xnnpack_ = bilinear_ && size->is_constant;
     const int32_t* sz = size->data_as<int32_t>();
     if (sz[0] <= 0 || sz[1] <= 0) {
       return ctx.InvalidArgument("output size must be positive, got " +
@@ -231,10 +286,18 @@ class ResizeKernel final : public OpKernel {
         BilinearFloat(g, input->data_as<float>(), 0.f, output->data_as<float>());
         break;
       case DataType::kUInt8:
-        BilinearFloat(g, input->data_as<uint8_t>(), 0.5f, output->data_as<uint8_t>());
+        if (xnnpack_) {
+          BilinearXnnpack(g, input->data_as<uint8_t>(), output->data_as<uint8_t>());
+        } else {
+          BilinearFloat(g, input->data_as<uint8_t>(), 0.5f, output->data_as<uint8_t>());
+        }
         break;
       case DataType::kInt8:
-        BilinearInteger(g, input->data_as<int8_t>(), output->data_as<int8_t>());
+        if (xnnpack_) {
+          BilinearXnnpack(g, input->data_as<int8_t>(), output->data_as<int8_t>());
+        } else {
+          BilinearInteger(g, input->data_as<int8_t>(), output->data_as<int8_t>());
+        }
         break;
       case DataType::kInt16:
         BilinearInteger(g, input->data_as<int16_t>(), output->data_as<int16_t>());
@@ -271,6 +334,7 @@ class ResizeKernel final : public OpKernel {
   }
 
   bool bilinear_;
+  bool xnnpack_ = false;  // uint8/int8 bilinear the way XNNPACK computes it
   ResizeGeometry geometry_{};
 };
 

@@ -40,9 +40,9 @@ class SelectKernel final : public OpKernel {
                                  TypeName(cond->type));
     }
     if (x->type != y->type || out->type != x->type) {
-      return ctx.InvalidArgument("x, y and output types differ: " +
-                                 TypeName(x->type) + ", " + TypeName(y->type) +
-                                 ", " + TypeName(out->type));
+      return ctx.InvalidArgument(
+          "x, y and output types differ: " + TypeName(x->type) + ", " +
+          TypeName(y->type) + ", " + TypeName(out->type));
     }
     element_size_ = DataTypeSize(x->type);
     if (x->type == DataType::kString || x->type == DataType::kInt4 ||
@@ -57,8 +57,7 @@ class SelectKernel final : public OpKernel {
     if (cond->NumElements() == 1 && x->NumElements() == 1 &&
         y->NumElements() == 1 && out->NumElements() == 1) {
       const Shape shape = out->shape;
-      plan_ = reference::MakeBroadcastPlan<3>(
-          shape, {&shape, &shape, &shape});
+      plan_ = reference::MakeBroadcastPlan<3>(shape, {&shape, &shape, &shape});
       return ctx.ResizeOutput(0, shape);
     }
     if (cond->shape == x->shape && x->shape == y->shape) {
@@ -72,8 +71,8 @@ class SelectKernel final : public OpKernel {
                             cond->shape.dim(0) == x->shape.dim(0);
       if (!scalar && !rank_one) {
         return ctx.InvalidArgument(
-            "condition " + cond->shape.ToString() +
-            " must match x " + x->shape.ToString() +
+            "condition " + cond->shape.ToString() + " must match x " +
+            x->shape.ToString() +
             ", be a scalar, or be rank 1 matching x's first dimension");
       }
       if (!(x->shape == y->shape)) {
@@ -98,10 +97,18 @@ class SelectKernel final : public OpKernel {
 
   Status Eval(KernelContext& ctx) override {
     switch (element_size_) {
-      case 1: Run<uint8_t>(ctx); break;
-      case 2: Run<uint16_t>(ctx); break;
-      case 4: Run<uint32_t>(ctx); break;
-      default: Run<uint64_t>(ctx); break;
+      case 1:
+        Run<uint8_t>(ctx);
+        break;
+      case 2:
+        Run<uint16_t>(ctx);
+        break;
+      case 4:
+        Run<uint32_t>(ctx);
+        break;
+      default:
+        Run<uint64_t>(ctx);
+        break;
     }
     return OkStatus();
   }

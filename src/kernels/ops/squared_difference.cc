@@ -36,19 +36,22 @@ class SquaredDifferenceKernel final : public OpKernel {
             binary::GetTensorQuant(ctx, *ctx.input(1), "input 1", &qb));
         RETURN_IF_ERROR(
             binary::GetTensorQuant(ctx, *ctx.output(0), "output", &qo));
-        RETURN_IF_ERROR(binary::CheckZeroPointInRange<int8_t>(ctx, qa, "input 0"));
-        RETURN_IF_ERROR(binary::CheckZeroPointInRange<int8_t>(ctx, qb, "input 1"));
-        RETURN_IF_ERROR(binary::CheckZeroPointInRange<int8_t>(ctx, qo, "output"));
+        RETURN_IF_ERROR(
+            binary::CheckZeroPointInRange<int8_t>(ctx, qa, "input 0"));
+        RETURN_IF_ERROR(
+            binary::CheckZeroPointInRange<int8_t>(ctx, qb, "input 1"));
+        RETURN_IF_ERROR(
+            binary::CheckZeroPointInRange<int8_t>(ctx, qo, "output"));
         params_.input1_offset = -qa.zero_point;
         params_.input2_offset = -qb.zero_point;
         params_.output_offset = qo.zero_point;
         params_.left_shift = 7;
         const double twice_max =
             2 * static_cast<double>(std::max(qa.scale, qb.scale));
-        params_.input1 =
-            reference::QuantizeMultiplier(static_cast<double>(qa.scale) / twice_max);
-        params_.input2 =
-            reference::QuantizeMultiplier(static_cast<double>(qb.scale) / twice_max);
+        params_.input1 = reference::QuantizeMultiplier(
+            static_cast<double>(qa.scale) / twice_max);
+        params_.input2 = reference::QuantizeMultiplier(
+            static_cast<double>(qb.scale) / twice_max);
         params_.output = reference::QuantizeMultiplier(
             (twice_max * twice_max) /
             (static_cast<double>(1 << 14) * static_cast<double>(qo.scale)));
@@ -79,10 +82,11 @@ class SquaredDifferenceKernel final : public OpKernel {
         break;
       default: {
         const reference::QuantizedAddSubParams p = params_;
-        binary::EvalBroadcast<int8_t, int8_t>(ctx, plan_, [p](int8_t x, int8_t y) {
-          return static_cast<int8_t>(
-              reference::QuantizedSquaredDifference(x, y, p));
-        });
+        binary::EvalBroadcast<int8_t, int8_t>(
+            ctx, plan_, [p](int8_t x, int8_t y) {
+              return static_cast<int8_t>(
+                  reference::QuantizedSquaredDifference(x, y, p));
+            });
         break;
       }
     }

@@ -74,7 +74,8 @@ inline Status CheckPerTensorQuant(const KernelContext& ctx, const Tensor& t,
   }
   // Like TFLite's kernels, extra per-channel entries are ignored: these ops
   // read params.scale / params.zero_point, i.e. entry 0.
-  const QuantRange range = TypeRange(t.type);
+  const QuantRange range =
+      t.type == DataType::kInt4 ? QuantRange{-8, 7} : TypeRange(t.type);
   const int64_t zp = t.quant.zero_point.empty() ? 0 : t.quant.zero_point[0];
   if (t.type != DataType::kInt32 && (zp < range.min || zp > range.max)) {
     return ctx.InvalidArgument(std::string(what) + " zero point " +

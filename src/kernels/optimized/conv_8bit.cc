@@ -19,13 +19,12 @@ constexpr size_t kBlockBytes = 96 * 1024;
 
 int32_t RequantScalar(int32_t acc, const Requant8& rq, int c) {
   if (rq.fp32) {
-    float f = static_cast<float>(acc) * rq.scale[c];
-    f = std::max(f, static_cast<float>(rq.act_min - rq.output_offset));
-    f = std::min(f, static_cast<float>(rq.act_max - rq.output_offset));
-    return static_cast<int32_t>(std::nearbyint(f)) + rq.output_offset;
+    return reference::RequantizeFp32(acc, rq.scale[c], rq.output_offset,
+                                     rq.act_min, rq.act_max);
   }
   const int shift = rq.left_shift[c] - rq.right_shift[c];
-  int32_t v = reference::MultiplyByQuantizedMultiplier(acc, rq.multiplier[c], shift);
+  int32_t v =
+      reference::MultiplyByQuantizedMultiplier(acc, rq.multiplier[c], shift);
   v += rq.output_offset;
   return std::min(std::max(v, rq.act_min), rq.act_max);
 }
@@ -55,8 +54,7 @@ DepthwiseRowFn SelectDepthwise(ConvIsa isa) {
 // to a multiple of kTileRows.
 template <typename In>
 void PackRows(const reference::ConvShape& s, const In* input,
-              int32_t input_offset, int64_t m0, int rows, int kp,
-              int16_t* a) {
+              int32_t input_offset, int64_t m0, int rows, int kp, int16_t* a) {
   const int c = s.in_c;
   const int k = s.filter_h * s.filter_w * c;
   const bool pointwise = s.filter_h == 1 && s.filter_w == 1 &&
@@ -69,7 +67,8 @@ void PackRows(const reference::ConvShape& s, const In* input,
     if (pointwise) {
       const In* src = input + m * c;
       for (int i = 0; i < c; ++i) {
-        dst[i] = static_cast<int16_t>(static_cast<int32_t>(src[i]) + input_offset);
+        dst[i] =
+            static_cast<int16_t>(static_cast<int32_t>(src[i]) + input_offset);
       }
     } else {
       const int b = static_cast<int>(m / pixels);
@@ -89,7 +88,8 @@ void PackRows(const reference::ConvShape& s, const In* input,
           }
           const In* src = input + reference::InputIndex(s, b, iy, ix, 0);
           for (int i = 0; i < c; ++i) {
-            d[i] = static_cast<int16_t>(static_cast<int32_t>(src[i]) + input_offset);
+            d[i] = static_cast<int16_t>(static_cast<int32_t>(src[i]) +
+                                        input_offset);
           }
         }
       }
@@ -105,12 +105,14 @@ void PackRows(const reference::ConvShape& s, const In* input,
 
 void OutputStage8::Set(int channels, const int32_t* bias,
                        const int32_t* multiplier, const int* shift,
-                       int32_t output_offset, int32_t act_min,
-                       int32_t act_max, const float* fp32_scale) {
-  const size_t padded = static_cast<size_t>(channels + kPanel - 1) / kPanel * kPanel;
+                       int32_t output_offset, int32_t act_min, int32_t act_max,
+                       const float* fp32_scale) {
+  const size_t padded =
+      static_cast<size_t>(channels + kPanel - 1) / kPanel * kPanel;
   bias_.assign(padded, 0);
   scale_.assign(padded, 0.f);
-  if (fp32_scale != nullptr) std::copy(fp32_scale, fp32_scale + channels, scale_.begin());
+  if (fp32_scale != nullptr)
+    std::copy(fp32_scale, fp32_scale + channels, scale_.begin());
   multiplier_.assign(padded, 0);
   left_shift_.assign(padded, 0);
   right_shift_.assign(padded, 0);
@@ -177,7 +179,8 @@ void DepthwiseRowGeneric(const DepthwiseRow& d, int out_y, uint8_t* out) {
         const int ix = ix0 + fx * d.dilation_w;
         if (ix < 0 || ix >= d.in_w) continue;
         const int32_t* w =
-            d.weights + static_cast<int64_t>(fy * d.filter_w + fx) * d.padded_channels;
+            d.weights +
+            static_cast<int64_t>(fy * d.filter_w + fx) * d.padded_channels;
         const uint8_t* src =
             d.input + (static_cast<int64_t>(iy) * d.in_w + ix) * channels;
         if (d.input_signed) {
@@ -211,11 +214,14 @@ int QuantizedConvGemm::PaddedDepth(const reference::ConvShape& s) {
 
 int QuantizedConvGemm::BlockRows(const reference::ConvShape& s) {
   const int64_t m = static_cast<int64_t>(s.batches) * s.out_h * s.out_w;
-  const int64_t row_bytes = static_cast<int64_t>(PaddedDepth(s)) * sizeof(int16_t);
-  int64_t rows = static_cast<int64_t>(kBlockBytes) / std::max<int64_t>(row_bytes, 1);
+  const int64_t row_bytes =
+      static_cast<int64_t>(PaddedDepth(s)) * sizeof(int16_t);
+  int64_t rows =
+      static_cast<int64_t>(kBlockBytes) / std::max<int64_t>(row_bytes, 1);
   rows = std::max<int64_t>(rows / kTileRows * kTileRows, kTileRows);
   const int64_t m_padded = (m + kTileRows - 1) / kTileRows * kTileRows;
-  return static_cast<int>(std::max<int64_t>(std::min(rows, m_padded), kTileRows));
+  return static_cast<int>(
+      std::max<int64_t>(std::min(rows, m_padded), kTileRows));
 }
 
 size_t QuantizedConvGemm::ScratchBytes(const reference::ConvShape& s) {
@@ -233,8 +239,8 @@ void QuantizedConvGemm::RunImpl(const reference::ConvShape& s, const In* input,
   for (int64_t m0 = 0; m0 < m; m0 += block_rows) {
     const int rows = static_cast<int>(std::min<int64_t>(block_rows, m - m0));
     PackRows(s, input, input_offset, m0, rows, kp_, a);
-    gemm(a, rows, kp_, packed_.data(), out_c_, stage_.view(), output + m0 * out_c_,
-         out_c_);
+    gemm(a, rows, kp_, packed_.data(), out_c_, stage_.view(),
+         output + m0 * out_c_, out_c_);
   }
 }
 
@@ -278,7 +284,8 @@ void QuantizedDepthwiseConv::RunImpl(const reference::ConvShape& s,
   for (int b = 0; b < s.batches; ++b) {
     d.input = input + b * image;
     for (int oy = 0; oy < s.out_h; ++oy) {
-      row_fn(d, oy, output + (static_cast<int64_t>(b) * s.out_h + oy) * out_row);
+      row_fn(d, oy,
+             output + (static_cast<int64_t>(b) * s.out_h + oy) * out_row);
     }
   }
 }

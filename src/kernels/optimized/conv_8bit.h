@@ -61,8 +61,9 @@ class QuantizedConvGemm {
     const int panels = (out_c + internal::kPanel - 1) / internal::kPanel;
     packed_.assign(static_cast<size_t>(panels) * kp_ * internal::kPanel, 0);
     for (int oc = 0; oc < out_c; ++oc) {
-      int16_t* panel = packed_.data() + static_cast<size_t>(oc / internal::kPanel) *
-                                            kp_ * internal::kPanel;
+      int16_t* panel =
+          packed_.data() +
+          static_cast<size_t>(oc / internal::kPanel) * kp_ * internal::kPanel;
       const int lane = oc % internal::kPanel;
       const Filter* row = filter + static_cast<int64_t>(oc) * k;
       for (int i = 0; i < k; ++i) {
@@ -106,12 +107,14 @@ class QuantizedDepthwiseConv {
   void Pack(const Filter* filter, int taps, int channels,
             int32_t filter_offset) {
     channels_ = channels;
-    padded_ = (channels + internal::kPanel - 1) / internal::kPanel * internal::kPanel;
+    padded_ =
+        (channels + internal::kPanel - 1) / internal::kPanel * internal::kPanel;
     weights_.assign(static_cast<size_t>(taps) * padded_, 0);
     for (int t = 0; t < taps; ++t) {
       for (int c = 0; c < channels; ++c) {
         weights_[static_cast<size_t>(t) * padded_ + c] =
-            static_cast<int32_t>(filter[static_cast<int64_t>(t) * channels + c]) +
+            static_cast<int32_t>(
+                filter[static_cast<int64_t>(t) * channels + c]) +
             filter_offset;
       }
     }

@@ -39,8 +39,10 @@ EDGERUN_AVX512 inline PanelRequant LoadPanel(const Requant8& rq, int c0) {
   p.act_min = _mm512_set1_epi32(rq.act_min);
   p.act_max = _mm512_set1_epi32(rq.act_max);
   p.scale = _mm512_loadu_ps(rq.scale + c0);
-  p.float_min = _mm512_set1_ps(static_cast<float>(rq.act_min - rq.output_offset));
-  p.float_max = _mm512_set1_ps(static_cast<float>(rq.act_max - rq.output_offset));
+  p.float_min =
+      _mm512_set1_ps(static_cast<float>(rq.act_min - rq.output_offset));
+  p.float_max =
+      _mm512_set1_ps(static_cast<float>(rq.act_max - rq.output_offset));
   p.fp32 = rq.fp32;
   return p;
 }
@@ -56,7 +58,8 @@ EDGERUN_AVX512 inline __m512i Requantize(__m512i acc, const PanelRequant& p) {
     __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), p.scale);
     f = _mm512_min_ps(_mm512_max_ps(f, p.float_min), p.float_max);
     return _mm512_add_epi32(
-        _mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+        _mm512_cvt_roundps_epi32(f,
+                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
         p.offset);
   }
   const __m512i x = _mm512_sllv_epi32(acc, p.left_shift);
@@ -70,20 +73,23 @@ EDGERUN_AVX512 inline __m512i Requantize(__m512i acc, const PanelRequant& p) {
   odd = _mm512_slli_epi64(_mm512_add_epi64(odd, nudge), 1);
   const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, odd);
   const __m512i one = _mm512_set1_epi32(1);
-  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, p.right_shift), one);
+  const __m512i mask =
+      _mm512_sub_epi32(_mm512_sllv_epi32(one, p.right_shift), one);
   const __m512i remainder = _mm512_and_si512(high, mask);
   const __m512i threshold =
       _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_srli_epi32(high, 31));
   __m512i v = _mm512_srav_epi32(high, p.right_shift);
-  v = _mm512_mask_add_epi32(v, _mm512_cmpgt_epi32_mask(remainder, threshold), v, one);
+  v = _mm512_mask_add_epi32(v, _mm512_cmpgt_epi32_mask(remainder, threshold), v,
+                            one);
   v = _mm512_add_epi32(v, p.offset);
   v = _mm512_max_epi32(v, p.act_min);
   return _mm512_min_epi32(v, p.act_max);
 }
 
 EDGERUN_AVX512 inline __mmask16 LaneMask(int lanes) {
-  return lanes >= 16 ? static_cast<__mmask16>(0xFFFF)
-                     : static_cast<__mmask16>((1u << (lanes > 0 ? lanes : 0)) - 1);
+  return lanes >= 16
+             ? static_cast<__mmask16>(0xFFFF)
+             : static_cast<__mmask16>((1u << (lanes > 0 ? lanes : 0)) - 1);
 }
 
 EDGERUN_AVX512 inline int32_t LoadPair(const int16_t* p) {
@@ -138,8 +144,10 @@ EDGERUN_AVX512 void GemmTile(const int16_t* a, int kp, const int16_t* b,
 
 bool CpuHasAvx512Vnni() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  return __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512vnni");
 }
 
 EDGERUN_AVX512 void GemmBlockAvx512(const int16_t* a, int rows, int kp,
@@ -154,9 +162,11 @@ EDGERUN_AVX512 void GemmBlockAvx512(const int16_t* a, int rows, int kp,
       const int16_t* ap = a + static_cast<int64_t>(r0) * kp;
       uint8_t* op = out + r0 * out_stride + p * kPanel;
       if (p + 1 < panels) {
-        GemmTile<2>(ap, kp, bp, tile_rows, cols, rq, p * kPanel, op, out_stride);
+        GemmTile<2>(ap, kp, bp, tile_rows, cols, rq, p * kPanel, op,
+                    out_stride);
       } else {
-        GemmTile<1>(ap, kp, bp, tile_rows, cols, rq, p * kPanel, op, out_stride);
+        GemmTile<1>(ap, kp, bp, tile_rows, cols, rq, p * kPanel, op,
+                    out_stride);
       }
     }
   }
@@ -183,9 +193,10 @@ EDGERUN_AVX512 void DepthwiseRowAvx512(const DepthwiseRow& d, int out_y,
       for (int fx = 0; fx < d.filter_w; ++fx) {
         const int ix = ix0 + fx * d.dilation_w;
         if (ix < 0 || ix >= d.in_w) continue;
-        src[taps] = d.input + (static_cast<int64_t>(iy) * d.in_w + ix) * channels;
-        wts[taps] = d.weights +
-                    static_cast<int64_t>(fy * d.filter_w + fx) * d.padded_channels;
+        src[taps] =
+            d.input + (static_cast<int64_t>(iy) * d.in_w + ix) * channels;
+        wts[taps] = d.weights + static_cast<int64_t>(fy * d.filter_w + fx) *
+                                    d.padded_channels;
         ++taps;
       }
     }
@@ -196,18 +207,23 @@ EDGERUN_AVX512 void DepthwiseRowAvx512(const DepthwiseRow& d, int out_y,
       if (d.input_signed) {
         for (int t = 0; t < taps; ++t) {
           const __m512i x = _mm512_add_epi32(
-              _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, src[t] + c)), input_offset);
-          acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, _mm512_loadu_si512(wts[t] + c)));
+              _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, src[t] + c)),
+              input_offset);
+          acc = _mm512_add_epi32(
+              acc, _mm512_mullo_epi32(x, _mm512_loadu_si512(wts[t] + c)));
         }
       } else {
         for (int t = 0; t < taps; ++t) {
           const __m512i x = _mm512_add_epi32(
-              _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, src[t] + c)), input_offset);
-          acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, _mm512_loadu_si512(wts[t] + c)));
+              _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, src[t] + c)),
+              input_offset);
+          acc = _mm512_add_epi32(
+              acc, _mm512_mullo_epi32(x, _mm512_loadu_si512(wts[t] + c)));
         }
       }
       const PanelRequant pr = LoadPanel(d.rq, c);
-      _mm_mask_storeu_epi8(o + c, mask, _mm512_cvtepi32_epi8(Requantize(acc, pr)));
+      _mm_mask_storeu_epi8(o + c, mask,
+                           _mm512_cvtepi32_epi8(Requantize(acc, pr)));
     }
   }
 }

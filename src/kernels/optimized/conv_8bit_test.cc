@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,24 +63,31 @@ ConvShape RandomShape(std::mt19937& rng, bool depthwise, bool* same) {
 }
 
 // Random per-channel multipliers (some > 1), offsets and activation range.
+// With `fp32`, the XNNPACK-style float requantization is used.
 struct Quant {
   std::vector<int32_t> multiplier;
   std::vector<int> shift;
+  std::vector<float> scale;
   reference::ConvQuant q;
+  const float* fp32() const { return q.fp32_scale; }
 };
 
 Quant RandomQuant(std::mt19937& rng, int channels, bool is_signed,
-                  bool uint8_filter) {
+                  bool uint8_filter, bool fp32) {
   Quant out;
   std::uniform_real_distribution<double> log_scale(-14.0, 1.0);
   for (int c = 0; c < channels; ++c) {
-    const auto m = reference::QuantizeMultiplier(std::exp2(log_scale(rng)));
+    const double real = std::exp2(log_scale(rng));
+    const auto m = reference::QuantizeMultiplier(real);
     out.multiplier.push_back(m.multiplier);
     out.shift.push_back(m.shift);
+    out.scale.push_back(static_cast<float>(real));
   }
-  std::uniform_int_distribution<int> zp(is_signed ? -128 : 0, is_signed ? 127 : 255);
+  std::uniform_int_distribution<int> zp(is_signed ? -128 : 0,
+                                        is_signed ? 127 : 255);
   out.q.input_offset = -zp(rng);
-  out.q.filter_offset = uint8_filter ? -std::uniform_int_distribution<int>(0, 255)(rng) : 0;
+  out.q.filter_offset =
+      uint8_filter ? -std::uniform_int_distribution<int>(0, 255)(rng) : 0;
   out.q.output_offset = zp(rng);
   const int lo = is_signed ? -128 : 0;
   const int hi = is_signed ? 127 : 255;
@@ -87,6 +95,7 @@ Quant RandomQuant(std::mt19937& rng, int channels, bool is_signed,
   out.q.act_max = std::uniform_int_distribution<int>(hi - 40, hi)(rng);
   out.q.multiplier = out.multiplier.data();
   out.q.shift = out.shift.data();
+  out.q.fp32_scale = fp32 ? out.scale.data() : nullptr;
   return out;
 }
 
@@ -107,24 +116,28 @@ std::vector<int32_t> RandomBias(std::mt19937& rng, int n) {
 }
 
 std::string Describe(const ConvShape& s) {
-  return "in " + std::to_string(s.batches) + "x" + std::to_string(s.in_h) + "x" +
-         std::to_string(s.in_w) + "x" + std::to_string(s.in_c) + " out_c " +
-         std::to_string(s.out_c) + " filter " + std::to_string(s.filter_h) + "x" +
-         std::to_string(s.filter_w) + " stride " + std::to_string(s.stride_h) + "x" +
-         std::to_string(s.stride_w) + " dilation " + std::to_string(s.dilation_h) + "x" +
-         std::to_string(s.dilation_w) + " pad " + std::to_string(s.pad_h) + "," +
-         std::to_string(s.pad_w);
+  return "in " + std::to_string(s.batches) + "x" + std::to_string(s.in_h) +
+         "x" + std::to_string(s.in_w) + "x" + std::to_string(s.in_c) +
+         " out_c " + std::to_string(s.out_c) + " filter " +
+         std::to_string(s.filter_h) + "x" + std::to_string(s.filter_w) +
+         " stride " + std::to_string(s.stride_h) + "x" +
+         std::to_string(s.stride_w) + " dilation " +
+         std::to_string(s.dilation_h) + "x" + std::to_string(s.dilation_w) +
+         " pad " + std::to_string(s.pad_h) + "," + std::to_string(s.pad_w);
 }
 
 template <typename T>
-void CheckConv(std::mt19937& rng, const ConvShape& s, bool has_bias) {
+void CheckConv(std::mt19937& rng, const ConvShape& s, bool has_bias,
+               bool fp32) {
   constexpr bool kSigned = std::is_signed_v<T>;
   const int k = s.filter_h * s.filter_w * s.in_c;
-  const auto input = RandomData<T>(rng, static_cast<size_t>(s.batches) * s.in_h * s.in_w * s.in_c);
+  const auto input = RandomData<T>(
+      rng, static_cast<size_t>(s.batches) * s.in_h * s.in_w * s.in_c);
   const auto filter = RandomData<T>(rng, static_cast<size_t>(s.out_c) * k);
   const auto bias = RandomBias(rng, s.out_c);
-  const Quant quant = RandomQuant(rng, s.out_c, kSigned, !kSigned);
-  const size_t out_size = static_cast<size_t>(s.batches) * s.out_h * s.out_w * s.out_c;
+  const Quant quant = RandomQuant(rng, s.out_c, kSigned, !kSigned, fp32);
+  const size_t out_size =
+      static_cast<size_t>(s.batches) * s.out_h * s.out_w * s.out_c;
   std::vector<T> want(out_size);
   reference::ConvQuantized<T, T, int32_t, int32_t, T>(
       s, quant.q, input.data(), filter.data(), has_bias ? bias.data() : nullptr,
@@ -135,7 +148,8 @@ void CheckConv(std::mt19937& rng, const ConvShape& s, bool has_bias) {
     gemm.Pack(filter.data(), s.out_c, k, quant.q.filter_offset);
     gemm.output_stage().Set(s.out_c, has_bias ? bias.data() : nullptr,
                             quant.multiplier.data(), quant.shift.data(),
-                            quant.q.output_offset, quant.q.act_min, quant.q.act_max);
+                            quant.q.output_offset, quant.q.act_min,
+                            quant.q.act_max, quant.fp32());
     std::vector<uint8_t> scratch(QuantizedConvGemm::ScratchBytes(s));
     std::vector<T> got(out_size, 0);
     gemm.Run(s, input.data(), quant.q.input_offset, got.data(), scratch.data());
@@ -145,14 +159,17 @@ void CheckConv(std::mt19937& rng, const ConvShape& s, bool has_bias) {
 }
 
 template <typename T>
-void CheckDepthwise(std::mt19937& rng, const ConvShape& s, bool has_bias) {
+void CheckDepthwise(std::mt19937& rng, const ConvShape& s, bool has_bias,
+                    bool fp32) {
   constexpr bool kSigned = std::is_signed_v<T>;
   const int taps = s.filter_h * s.filter_w;
-  const auto input = RandomData<T>(rng, static_cast<size_t>(s.batches) * s.in_h * s.in_w * s.in_c);
+  const auto input = RandomData<T>(
+      rng, static_cast<size_t>(s.batches) * s.in_h * s.in_w * s.in_c);
   const auto filter = RandomData<T>(rng, static_cast<size_t>(taps) * s.out_c);
   const auto bias = RandomBias(rng, s.out_c);
-  const Quant quant = RandomQuant(rng, s.out_c, kSigned, !kSigned);
-  const size_t out_size = static_cast<size_t>(s.batches) * s.out_h * s.out_w * s.out_c;
+  const Quant quant = RandomQuant(rng, s.out_c, kSigned, !kSigned, fp32);
+  const size_t out_size =
+      static_cast<size_t>(s.batches) * s.out_h * s.out_w * s.out_c;
   std::vector<T> want(out_size);
   reference::DepthwiseConvQuantized<T, T, int32_t, int32_t, T>(
       s, quant.q, input.data(), filter.data(), has_bias ? bias.data() : nullptr,
@@ -163,7 +180,8 @@ void CheckDepthwise(std::mt19937& rng, const ConvShape& s, bool has_bias) {
     dw.Pack(filter.data(), taps, s.out_c, quant.q.filter_offset);
     dw.output_stage().Set(s.out_c, has_bias ? bias.data() : nullptr,
                           quant.multiplier.data(), quant.shift.data(),
-                          quant.q.output_offset, quant.q.act_min, quant.q.act_max);
+                          quant.q.output_offset, quant.q.act_min,
+                          quant.q.act_max, quant.fp32());
     std::vector<T> got(out_size, 0);
     dw.Run(s, input.data(), quant.q.input_offset, got.data());
     ASSERT_EQ(got, want) << (isa == ConvIsa::kAuto ? "auto" : "generic") << " "
@@ -176,7 +194,7 @@ TEST(QuantizedConvGemmTest, RandomShapesUint8MatchReference) {
   for (int i = 0; i < 150; ++i) {
     bool same = false;
     const ConvShape s = RandomShape(rng, false, &same);
-    CheckConv<uint8_t>(rng, s, i % 5 != 0);
+    CheckConv<uint8_t>(rng, s, i % 5 != 0, i % 2 == 0);
     if (HasFatalFailure()) return;
   }
 }
@@ -186,7 +204,7 @@ TEST(QuantizedConvGemmTest, RandomShapesInt8MatchReference) {
   for (int i = 0; i < 150; ++i) {
     bool same = false;
     const ConvShape s = RandomShape(rng, false, &same);
-    CheckConv<int8_t>(rng, s, i % 5 != 0);
+    CheckConv<int8_t>(rng, s, i % 5 != 0, i % 2 == 0);
     if (HasFatalFailure()) return;
   }
 }
@@ -201,8 +219,8 @@ TEST(QuantizedConvGemmTest, PointwiseAndLargeDepth) {
     for (int n : {1, 16, 17, 33, 100}) {
       s.in_c = c;
       s.out_c = n;
-      CheckConv<uint8_t>(rng, s, true);
-      CheckConv<int8_t>(rng, s, n != 17);
+      CheckConv<uint8_t>(rng, s, true, c % 2 == 0);
+      CheckConv<int8_t>(rng, s, n != 17, c % 2 == 1);
       if (HasFatalFailure()) return;
     }
   }
@@ -223,7 +241,8 @@ TEST(QuantizedConvGemmTest, ExtremeValuesSaturate) {
   std::vector<int32_t> multiplier(s.out_c), bias(s.out_c, 0);
   std::vector<int> shift(s.out_c);
   for (int c = 0; c < s.out_c; ++c) {
-    const auto m = reference::QuantizeMultiplier(c % 2 ? 1.0 / (1 << 20) : 3.0e-9);
+    const auto m =
+        reference::QuantizeMultiplier(c % 2 ? 1.0 / (1 << 20) : 3.0e-9);
     multiplier[c] = m.multiplier;
     shift[c] = m.shift;
   }
@@ -253,9 +272,9 @@ TEST(QuantizedDepthwiseConvTest, RandomShapesMatchReference) {
     bool same = false;
     const ConvShape s = RandomShape(rng, true, &same);
     if (i % 2) {
-      CheckDepthwise<uint8_t>(rng, s, i % 7 != 0);
+      CheckDepthwise<uint8_t>(rng, s, i % 7 != 0, i % 4 == 1);
     } else {
-      CheckDepthwise<int8_t>(rng, s, i % 7 != 0);
+      CheckDepthwise<int8_t>(rng, s, i % 7 != 0, i % 4 == 0);
     }
     if (HasFatalFailure()) return;
   }

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -130,16 +131,14 @@ inline int32_t OneOverOnePlusX(int32_t a) {
   constexpr int32_t k48Over17 = 1515870810;      // Q2.29
   constexpr int32_t kNeg32Over17 = -1010580540;  // Q2.29
   constexpr int32_t kOneQ2 = 1 << 29;
-  int32_t x = WrappingAdd(
-      k48Over17, SaturatingRoundingDoublingHighMul(half_denominator,
-                                                   kNeg32Over17));
+  int32_t x = WrappingAdd(k48Over17, SaturatingRoundingDoublingHighMul(
+                                         half_denominator, kNeg32Over17));
   for (int i = 0; i < 3; ++i) {
     const int32_t half_denominator_times_x =
         SaturatingRoundingDoublingHighMul(half_denominator, x);
     const int32_t one_minus = WrappingSub(kOneQ2, half_denominator_times_x);
-    x = WrappingAdd(
-        x, SaturatingShiftLeft(SaturatingRoundingDoublingHighMul(x, one_minus),
-                               2));
+    x = WrappingAdd(x, SaturatingShiftLeft(
+                           SaturatingRoundingDoublingHighMul(x, one_minus), 2));
   }
   return SaturatingShiftLeft(x, 1);
 }
@@ -207,8 +206,8 @@ inline int32_t QuantizedAddSub(int32_t a, int32_t b,
   const int32_t scaled1 = MultiplyByQuantizedMultiplier(shifted1, p.input1);
   const int32_t scaled2 = MultiplyByQuantizedMultiplier(shifted2, p.input2);
   const int32_t raw = subtract ? scaled1 - scaled2 : scaled1 + scaled2;
-  const int32_t out = MultiplyByQuantizedMultiplier(raw, p.output) +
-                      p.output_offset;
+  const int32_t out =
+      MultiplyByQuantizedMultiplier(raw, p.output) + p.output_offset;
   return std::min(p.act_max, std::max(p.act_min, out));
 }
 
@@ -231,6 +230,115 @@ inline int16_t PotAddSub(int16_t a, int16_t b, const PotAddSubParams& p,
   return static_cast<int16_t>(std::min(p.act_max, std::max(p.act_min, raw)));
 }
 
+// ------------------------------------- 8-bit ADD/SUB/MUL as XNNPACK does it
+
+// The real TFLite runtime hands 8-bit ADD, SUB and MUL to its default CPU
+// delegate, XNNPACK, whenever the scale ratios are in XNNPACK's range; the
+// results then come from XNNPACK's single-rounding math and differ from the
+// reference kernels above by 1 on a few percent of the elements. These
+// functions reproduce XNNPACK's parameters and kernels bit for bit; the
+// kernels use them when XNNPACK would have taken the node.
+
+// XNNPACK's quantization of a float clamp bound (xnn_qu8/qs8_quantize).
+inline int32_t XnnQuantizeBound(float v, float scale, int32_t zero_point,
+                                int32_t type_min, int32_t type_max) {
+  float q = v / scale + static_cast<float>(zero_point);
+  q = std::fmin(std::fmax(q, static_cast<float>(type_min)),
+                static_cast<float>(type_max));
+  return static_cast<int32_t>(std::lrint(q));
+}
+
+// ADD (and SUB, as ADD with the second input's scale negated):
+// out = ((bias + a * a_mul + b * b_mul) >> shift) + zero_point.
+struct XnnAddParams {
+  int32_t a_multiplier = 0;
+  int32_t b_multiplier = 0;
+  int32_t bias = 0;
+  int shift = 0;
+  int32_t output_zero_point = 0;
+  int32_t act_min = 0;  // quantized output bounds
+  int32_t act_max = 0;
+};
+
+// Returns false when XNNPACK would refuse the node (a scale ratio outside
+// [2^-10, 2^8)), in which case TFLite runs its reference kernel.
+inline bool MakeXnnAddParams(float scale1, int32_t zero_point1, float scale2,
+                             int32_t zero_point2, float output_scale,
+                             int32_t output_zero_point, bool subtract,
+                             XnnAddParams* p) {
+  const float a_scale = scale1 / output_scale;
+  const float b_abs_scale = scale2 / output_scale;
+  constexpr float kMinRatio = 1.0f / 1024.0f;
+  constexpr float kMaxRatio = 256.0f;
+  if (!(a_scale >= kMinRatio && a_scale < kMaxRatio) ||
+      !(b_abs_scale >= kMinRatio && b_abs_scale < kMaxRatio)) {
+    return false;
+  }
+  const float max_scale = std::max(a_scale, b_abs_scale);
+  uint32_t bits;
+  std::memcpy(&bits, &max_scale, sizeof(bits));
+  const int exponent = static_cast<int>(bits >> 23) - 127;
+  const int shift = 20 - exponent;  // the larger multiplier gets 21 bits
+  auto multiplier = [shift](float s) {
+    // s * 2^shift exactly (exponent arithmetic), rounded half to even.
+    return static_cast<int32_t>(std::lrint(std::ldexp(s, shift)));
+  };
+  p->a_multiplier = multiplier(a_scale);
+  p->b_multiplier = multiplier(b_abs_scale);
+  if (subtract) p->b_multiplier = -p->b_multiplier;
+  p->shift = shift;
+  p->bias =
+      static_cast<int32_t>((int64_t{1} << (shift - 1)) -
+                           static_cast<int64_t>(p->a_multiplier) * zero_point1 -
+                           static_cast<int64_t>(p->b_multiplier) * zero_point2);
+  p->output_zero_point = output_zero_point;
+  return true;
+}
+
+inline int32_t XnnAdd(int32_t a, int32_t b, const XnnAddParams& p) {
+  // XNNPACK accumulates in int32 with wrap-around.
+  const uint32_t acc =
+      static_cast<uint32_t>(p.bias) +
+      static_cast<uint32_t>(a) * static_cast<uint32_t>(p.a_multiplier) +
+      static_cast<uint32_t>(b) * static_cast<uint32_t>(p.b_multiplier);
+  const int32_t out =
+      (static_cast<int32_t>(acc) >> p.shift) + p.output_zero_point;
+  return std::min(p.act_max, std::max(p.act_min, out));
+}
+
+// MUL: out = round_half_even(float((a - za) * (b - zb)) * scale) + zo.
+struct XnnMulParams {
+  int32_t a_zero_point = 0;
+  int32_t b_zero_point = 0;
+  int32_t output_zero_point = 0;
+  float scale = 0.f;  // s1 * s2 / s_out in float
+  int32_t act_min = 0;
+  int32_t act_max = 0;
+};
+
+// Returns false when XNNPACK would refuse the node (product-to-output
+// scale ratio outside [2^-16, 2^8)).
+inline bool MakeXnnMulParams(float scale1, int32_t zero_point1, float scale2,
+                             int32_t zero_point2, float output_scale,
+                             int32_t output_zero_point, XnnMulParams* p) {
+  const float product_scale = scale1 * scale2;
+  const float ratio = product_scale / output_scale;
+  if (!(ratio >= 1.0f / 65536.0f && ratio < 256.0f)) return false;
+  p->a_zero_point = zero_point1;
+  p->b_zero_point = zero_point2;
+  p->output_zero_point = output_zero_point;
+  p->scale = ratio;
+  return true;
+}
+
+inline int32_t XnnMul(int32_t a, int32_t b, const XnnMulParams& p) {
+  const int32_t acc = (a - p.a_zero_point) * (b - p.b_zero_point);
+  float f = static_cast<float>(acc) * p.scale;
+  f = std::fmax(f, static_cast<float>(p.act_min - p.output_zero_point));
+  f = std::fmin(f, static_cast<float>(p.act_max - p.output_zero_point));
+  return static_cast<int32_t>(std::lrint(f)) + p.output_zero_point;
+}
+
 // ------------------------------------------------------------ quantized MUL
 
 struct QuantizedMulParams {
@@ -242,8 +350,7 @@ struct QuantizedMulParams {
   int32_t act_max = 0;
 };
 
-inline int32_t QuantizedMul(int32_t a, int32_t b,
-                            const QuantizedMulParams& p) {
+inline int32_t QuantizedMul(int32_t a, int32_t b, const QuantizedMulParams& p) {
   const int32_t prod = (p.input1_offset + a) * (p.input2_offset + b);
   const int32_t out =
       p.output_offset + MultiplyByQuantizedMultiplier(prod, p.output);
@@ -263,11 +370,10 @@ inline int32_t Int16MulTo8Bit(int16_t a, int16_t b, int32_t output_offset,
     prod = static_cast<int16_t>((ab + nudge) / (1 << 15));
   }
   const int16_t rescaled = static_cast<int16_t>(RoundingDivideByPOT(prod, 8));
-  int16_t clamped =
-      std::min<int16_t>(static_cast<int16_t>(act_max - output_offset),
-                        rescaled);
-  clamped = std::max<int16_t>(static_cast<int16_t>(act_min - output_offset),
-                              clamped);
+  int16_t clamped = std::min<int16_t>(
+      static_cast<int16_t>(act_max - output_offset), rescaled);
+  clamped =
+      std::max<int16_t>(static_cast<int16_t>(act_min - output_offset), clamped);
   return output_offset + clamped;
 }
 
@@ -283,8 +389,7 @@ struct QuantizedDivParams {
 };
 
 // The kernel guarantees b != zero point (TFLite errors out otherwise).
-inline int32_t QuantizedDiv(int32_t a, int32_t b,
-                            const QuantizedDivParams& p) {
+inline int32_t QuantizedDiv(int32_t a, int32_t b, const QuantizedDivParams& p) {
   int32_t v1 = p.input1_offset + a;
   int32_t v2 = p.input2_offset + b;
   if (v2 < 0) {  // the reciprocal multiplier must be positive
@@ -297,10 +402,26 @@ inline int32_t QuantizedDiv(int32_t a, int32_t b,
   const int32_t unscaled = SaturatingRoundingDoublingHighMul(
       static_cast<int32_t>(static_cast<uint32_t>(v1) << headroom), inv);
   const int total_shift = p.output.shift - recip_shift - headroom;
-  const int32_t out =
-      p.output_offset +
-      MultiplyByQuantizedMultiplier(unscaled, p.output.multiplier,
-                                    total_shift);
+  const int32_t scaled =
+      SaturatingRoundingDoublingHighMul(unscaled, p.output.multiplier);
+  int32_t quotient;
+  if (total_shift > 0) {
+    // Not reached for sane scales; keep it defined.
+    quotient = MultiplyByQuantizedMultiplier(unscaled, p.output.multiplier,
+                                             total_shift);
+  } else if (total_shift >= -31) {
+    quotient = RoundingDivideByPOT(scaled, -total_shift);
+  } else {
+    // Numerators of magnitude <= 2 can need a right shift of 32 or more.
+    // TFLite does not check this: its mask becomes all ones and the shift
+    // count wraps modulo 32 on the machines it runs on (x86, ARM,
+    // WebAssembly), so the real runtime returns a large value that the
+    // clamp saturates. Reproduce that without undefined behaviour.
+    const int wrapped = (-total_shift) & 31;
+    const int32_t threshold = -1 + (scaled < 0 ? 1 : 0);
+    quotient = (scaled >> wrapped) + (scaled > threshold ? 1 : 0);
+  }
+  const int32_t out = p.output_offset + quotient;
   return std::min(p.act_max, std::max(p.act_min, out));
 }
 

@@ -169,25 +169,28 @@ void ForEachBroadcastRow(const BroadcastPlan<N>& plan, RowFn&& row) {
 template <typename A, typename B, typename O, typename Op>
 void BroadcastBinary(const BroadcastPlan<2>& plan, const A* a, const B* b,
                      O* out, Op op) {
-  ForEachBroadcastRow<2>(
-      plan, [&](int64_t o, const std::array<int64_t, 2>& off,
-                const std::array<int64_t, 2>& st, int64_t count) {
-        const A* pa = a + off[0];
-        const B* pb = b + off[1];
-        O* po = out + o;
-        if (st[0] != 0 && st[1] != 0) {
-          for (int64_t i = 0; i < count; ++i) po[i] = op(pa[i], pb[i]);
-        } else if (st[1] != 0) {
-          const A va = *pa;
-          for (int64_t i = 0; i < count; ++i) po[i] = op(va, pb[i]);
-        } else if (st[0] != 0) {
-          const B vb = *pb;
-          for (int64_t i = 0; i < count; ++i) po[i] = op(pa[i], vb);
-        } else {
-          const O v = op(*pa, *pb);
-          for (int64_t i = 0; i < count; ++i) po[i] = v;
-        }
-      });
+  ForEachBroadcastRow<2>(plan,
+                         [&](int64_t o, const std::array<int64_t, 2>& off,
+                             const std::array<int64_t, 2>& st, int64_t count) {
+                           const A* pa = a + off[0];
+                           const B* pb = b + off[1];
+                           O* po = out + o;
+                           if (st[0] != 0 && st[1] != 0) {
+                             for (int64_t i = 0; i < count; ++i)
+                               po[i] = op(pa[i], pb[i]);
+                           } else if (st[1] != 0) {
+                             const A va = *pa;
+                             for (int64_t i = 0; i < count; ++i)
+                               po[i] = op(va, pb[i]);
+                           } else if (st[0] != 0) {
+                             const B vb = *pb;
+                             for (int64_t i = 0; i < count; ++i)
+                               po[i] = op(pa[i], vb);
+                           } else {
+                             const O v = op(*pa, *pb);
+                             for (int64_t i = 0; i < count; ++i) po[i] = v;
+                           }
+                         });
 }
 
 // out[i] = op(a[ia], b[ib], c[ic]) over the plan.

@@ -14,6 +14,7 @@
 #define EDGERUN_KERNELS_REFERENCE_CONV_H_
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/reference/quantization.h"
@@ -40,6 +41,9 @@ struct ConvQuant {
   int32_t output_offset = 0;  // output zero point
   const int32_t* multiplier = nullptr;  // [out_c], Q0.31
   const int* shift = nullptr;           // [out_c], > 0 = left shift
+  // When set, requantize as XNNPACK does (RequantizeFp32) with these
+  // float multipliers instead of multiplier/shift.
+  const float* fp32_scale = nullptr;  // [out_c]
   int32_t act_min = 0;
   int32_t act_max = 0;
 };
@@ -58,6 +62,31 @@ inline int32_t Requantize(int32_t acc, int32_t multiplier, int shift) {
 }
 inline int32_t Requantize(int64_t acc, int32_t multiplier, int shift) {
   return MultiplyByQuantizedMultiplier(acc, multiplier, shift);
+}
+
+// XNNPACK's requantization of 8-bit convolutions, which TFLite runs when
+// its default XNNPACK delegate takes the node: float(acc) * scale, clamped
+// to the activation range, rounded to nearest even, plus the zero point.
+inline int32_t RequantizeFp32(int32_t acc, float scale, int32_t output_offset,
+                              int32_t act_min, int32_t act_max) {
+  float f = static_cast<float>(acc) * scale;
+  f = std::max(f, static_cast<float>(act_min - output_offset));
+  f = std::min(f, static_cast<float>(act_max - output_offset));
+  return static_cast<int32_t>(std::nearbyint(f)) + output_offset;
+}
+
+// The output stage of one accumulator.
+template <typename Acc>
+int32_t OutputStage(Acc acc, const ConvQuant& q, int oc) {
+  if constexpr (sizeof(Acc) == sizeof(int32_t)) {
+    if (q.fp32_scale != nullptr) {
+      return RequantizeFp32(acc, q.fp32_scale[oc], q.output_offset, q.act_min,
+                            q.act_max);
+    }
+  }
+  int32_t v = Requantize(acc, q.multiplier[oc], q.shift[oc]);
+  v += q.output_offset;
+  return std::min(std::max(v, q.act_min), q.act_max);
 }
 
 inline int64_t InputIndex(const ConvShape& s, int b, int y, int x, int c) {
@@ -87,10 +116,13 @@ inline void ConvFloat(const ConvShape& s, const float* input,
             for (int fx = 0; fx < s.filter_w; ++fx) {
               const int ix = ix0 + s.dilation_w * fx;
               if (iy < 0 || iy >= s.in_h || ix < 0 || ix >= s.in_w) continue;
-              const float* in = input + InputIndex(s, b, iy, ix, group * filter_in_c);
+              const float* in =
+                  input + InputIndex(s, b, iy, ix, group * filter_in_c);
               const float* f =
-                  filter + ((static_cast<int64_t>(oc) * s.filter_h + fy) * s.filter_w + fx) *
-                               filter_in_c;
+                  filter +
+                  ((static_cast<int64_t>(oc) * s.filter_h + fy) * s.filter_w +
+                   fx) *
+                      filter_in_c;
               for (int ic = 0; ic < filter_in_c; ++ic) total += in[ic] * f[ic];
             }
           }
@@ -124,10 +156,13 @@ void ConvQuantized(const ConvShape& s, const ConvQuant& q, const In* input,
             for (int fx = 0; fx < s.filter_w; ++fx) {
               const int ix = ix0 + s.dilation_w * fx;
               if (iy < 0 || iy >= s.in_h || ix < 0 || ix >= s.in_w) continue;
-              const In* in = input + InputIndex(s, b, iy, ix, group * filter_in_c);
+              const In* in =
+                  input + InputIndex(s, b, iy, ix, group * filter_in_c);
               const Filter* f =
-                  filter + ((static_cast<int64_t>(oc) * s.filter_h + fy) * s.filter_w + fx) *
-                               filter_in_c;
+                  filter +
+                  ((static_cast<int64_t>(oc) * s.filter_h + fy) * s.filter_w +
+                   fx) *
+                      filter_in_c;
               for (int ic = 0; ic < filter_in_c; ++ic) {
                 const int32_t x = static_cast<int32_t>(in[ic]) + q.input_offset;
                 const int32_t w = static_cast<int32_t>(f[ic]) + q.filter_offset;
@@ -135,11 +170,10 @@ void ConvQuantized(const ConvShape& s, const ConvQuant& q, const In* input,
               }
             }
           }
-          if (bias != nullptr) acc = AccumulateWrapping(acc, static_cast<Acc>(bias[oc]));
-          int32_t v = Requantize(acc, q.multiplier[oc], q.shift[oc]);
-          v += q.output_offset;
-          v = std::min(std::max(v, q.act_min), q.act_max);
-          output[OutputIndex(s, b, oy, ox, oc)] = static_cast<Out>(v);
+          if (bias != nullptr)
+            acc = AccumulateWrapping(acc, static_cast<Acc>(bias[oc]));
+          output[OutputIndex(s, b, oy, ox, oc)] =
+              static_cast<Out>(OutputStage(acc, q, oc));
         }
       }
     }
@@ -165,7 +199,9 @@ inline void DepthwiseConvFloat(const ConvShape& s, const float* input,
                 const int ix = ix0 + s.dilation_w * fx;
                 if (iy < 0 || iy >= s.in_h || ix < 0 || ix >= s.in_w) continue;
                 total += input[InputIndex(s, b, iy, ix, ic)] *
-                         filter[(static_cast<int64_t>(fy) * s.filter_w + fx) * s.out_c + oc];
+                         filter[(static_cast<int64_t>(fy) * s.filter_w + fx) *
+                                    s.out_c +
+                                oc];
               }
             }
             if (bias != nullptr) total += bias[oc];
@@ -199,19 +235,21 @@ void DepthwiseConvQuantized(const ConvShape& s, const ConvQuant& q,
                 const int ix = ix0 + s.dilation_w * fx;
                 if (iy < 0 || iy >= s.in_h || ix < 0 || ix >= s.in_w) continue;
                 const int32_t x =
-                    static_cast<int32_t>(input[InputIndex(s, b, iy, ix, ic)]) + q.input_offset;
+                    static_cast<int32_t>(input[InputIndex(s, b, iy, ix, ic)]) +
+                    q.input_offset;
                 const int32_t w =
                     static_cast<int32_t>(
-                        filter[(static_cast<int64_t>(fy) * s.filter_w + fx) * s.out_c + oc]) +
+                        filter[(static_cast<int64_t>(fy) * s.filter_w + fx) *
+                                   s.out_c +
+                               oc]) +
                     q.filter_offset;
                 acc = AccumulateWrapping(acc, static_cast<Acc>(x) * w);
               }
             }
-            if (bias != nullptr) acc = AccumulateWrapping(acc, static_cast<Acc>(bias[oc]));
-            int32_t v = Requantize(acc, q.multiplier[oc], q.shift[oc]);
-            v += q.output_offset;
-            v = std::min(std::max(v, q.act_min), q.act_max);
-            output[OutputIndex(s, b, oy, ox, oc)] = static_cast<Out>(v);
+            if (bias != nullptr)
+              acc = AccumulateWrapping(acc, static_cast<Acc>(bias[oc]));
+            output[OutputIndex(s, b, oy, ox, oc)] =
+                static_cast<Out>(OutputStage(acc, q, oc));
           }
         }
       }
