@@ -13,7 +13,7 @@ PACKAGES=(
   libxnnpack-dev libpthreadpool-dev
   libsodium-dev libssl-dev libcurl4-openssl-dev libcpp-httplib-dev
   libstb-dev libturbojpeg0-dev libjpeg-dev libpng-dev zlib1g-dev
-  python3-numpy
+  python3 python3-numpy
 
 )
 

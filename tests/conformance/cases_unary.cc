@@ -96,11 +96,12 @@ ConformanceCase Case(std::string name, OpCode op, std::vector<Arg> inputs,
     for (size_t i = 0; i < inputs.size(); ++i) {
       const Arg& a = inputs[i];
       const std::string n = "in" + std::to_string(i);
-      ids.push_back(a.constant
-                        ? g.AddConstTensor(n, a.type, a.shape, *a.constant, a.quant)
-                        : g.AddInput(n, a.type, a.shape, a.quant));
+      ids.push_back(a.constant ? g.AddConstTensor(n, a.type, a.shape,
+                                                  *a.constant, a.quant)
+                               : g.AddInput(n, a.type, a.shape, a.quant));
     }
-    const int32_t y = g.AddOutput("out", output.type, output.shape, output.quant);
+    const int32_t y =
+        g.AddOutput("out", output.type, output.shape, output.quant);
     g.AddOperator(op, ids, {y}, options);
     return b.Finish();
   };
@@ -149,18 +150,19 @@ void AddMathCases(std::vector<ConformanceCase>& cases) {
                         Fixed(T(kF32, kShape), wide), T(kF32, {})));
   cases.push_back(Unary("ceil__f32", tfl::BuiltinOperator_CEIL,
                         Fixed(T(kF32, kShape), wide), T(kF32, {})));
-  std::vector<float> ties = {-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 3.5f,
-                             -3.49f, 3.51f, 0.f, -0.f, 1e7f};
+  std::vector<float> ties = {-2.5f, -1.5f,  -0.5f, 0.5f, 1.5f, 2.5f,
+                             3.5f,  -3.49f, 3.51f, 0.f,  -0.f, 1e7f};
   cases.push_back(Unary("round__f32_ties", tfl::BuiltinOperator_ROUND,
                         Fixed(T(kF32, {12}), ties), T(kF32, {})));
   cases.push_back(Unary("round__f32", tfl::BuiltinOperator_ROUND,
                         Fixed(T(kF32, kShape), wide), T(kF32, {})));
   cases.push_back(Unary("abs__f32", tfl::BuiltinOperator_ABS, T(kF32, kShape),
                         T(kF32, {})));
-  cases.push_back(Unary("abs__i32", tfl::BuiltinOperator_ABS,
-                        Fixed(T(kI32, {6}), std::vector<int32_t>{
-                                                -5, 0, 7, -2147483647, 2147483647, -1}),
-                        T(kI32, {})));
+  cases.push_back(
+      Unary("abs__i32", tfl::BuiltinOperator_ABS,
+            Fixed(T(kI32, {6}),
+                  std::vector<int32_t>{-5, 0, 7, -2147483647, 2147483647, -1}),
+            T(kI32, {})));
   cases.push_back(Unary("abs__i16", tfl::BuiltinOperator_ABS, T(kS16, kShape),
                         T(kS16, {})));
   cases.push_back(Unary("abs__i8_quant", tfl::BuiltinOperator_ABS,
@@ -171,10 +173,11 @@ void AddMathCases(std::vector<ConformanceCase>& cases) {
                         Q(kS16, kShape, 0.001f, 0), Q(kS16, {}, 0.0007f, 0)));
   cases.push_back(Unary("neg__f32", tfl::BuiltinOperator_NEG, T(kF32, kShape),
                         T(kF32, {})));
-  cases.push_back(Unary("neg__i32", tfl::BuiltinOperator_NEG,
-                        Fixed(T(kI32, {5}), std::vector<int32_t>{
-                                                3, -4, 0, 2147483647, -2147483647}),
-                        T(kI32, {})));
+  cases.push_back(
+      Unary("neg__i32", tfl::BuiltinOperator_NEG,
+            Fixed(T(kI32, {5}),
+                  std::vector<int32_t>{3, -4, 0, 2147483647, -2147483647}),
+            T(kI32, {})));
   cases.push_back(Unary("neg__i64", tfl::BuiltinOperator_NEG, T(kI64, kShape),
                         T(kI64, {})));
   cases.push_back(Unary("sqrt__f32", tfl::BuiltinOperator_SQRT,
@@ -222,7 +225,8 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("logistic__u8", tfl::BuiltinOperator_LOGISTIC,
                         Q(kU8, kShape, 0.06f, 120), Q(kU8, {}, 1.f / 256, 0)));
   cases.push_back(Unary("logistic__i8", tfl::BuiltinOperator_LOGISTIC,
-                        Q(kS8, kShape, 0.07f, -5), Q(kS8, {}, 1.f / 256, -128)));
+                        Q(kS8, kShape, 0.07f, -5),
+                        Q(kS8, {}, 1.f / 256, -128)));
   cases.push_back(Unary("logistic__i16_pot", tfl::BuiltinOperator_LOGISTIC,
                         Q(kS16, kShape, 1.f / 4096, 0),
                         Q(kS16, {}, 1.f / 32768, 0)));
@@ -232,7 +236,8 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("tanh__f32", tfl::BuiltinOperator_TANH,
                         Fixed(T(kF32, kShape), wide), T(kF32, {})));
   cases.push_back(Unary("tanh__u8", tfl::BuiltinOperator_TANH,
-                        Q(kU8, kShape, 0.03f, 128), Q(kU8, {}, 1.f / 128, 128)));
+                        Q(kU8, kShape, 0.03f, 128),
+                        Q(kU8, {}, 1.f / 128, 128)));
   cases.push_back(Unary("tanh__i8", tfl::BuiltinOperator_TANH,
                         Q(kS8, kShape, 0.025f, 3), Q(kS8, {}, 1.f / 128, 0)));
   cases.push_back(Unary("tanh__i16_pot", tfl::BuiltinOperator_TANH,
@@ -250,18 +255,19 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
     tfl::BuiltinOperator op;
     bool int16;
   };
-  const ReluOp relus[] = {{"relu", tfl::BuiltinOperator_RELU, true},
-                          {"relu6", tfl::BuiltinOperator_RELU6, true},
-                          {"relu_n1_to_1", tfl::BuiltinOperator_RELU_N1_TO_1, false},
-                          {"relu_0_to_1", tfl::BuiltinOperator_RELU_0_TO_1, false}};
+  const ReluOp relus[] = {
+      {"relu", tfl::BuiltinOperator_RELU, true},
+      {"relu6", tfl::BuiltinOperator_RELU6, true},
+      {"relu_n1_to_1", tfl::BuiltinOperator_RELU_N1_TO_1, false},
+      {"relu_0_to_1", tfl::BuiltinOperator_RELU_0_TO_1, false}};
   cases.push_back(Unary("relu__f32_scalar", tfl::BuiltinOperator_RELU,
                         T(kF32, {}), T(kF32, {})));
   cases.push_back(Unary("relu6__u8_size1", tfl::BuiltinOperator_RELU6,
                         Q(kU8, {1, 1, 1}, 0.05f, 0), Q(kU8, {}, 0.05f, 0)));
   for (const ReluOp& r : relus) {
     const std::string p = std::string(r.name) + "__";
-    cases.push_back(Unary(p + "f32", r.op, Fixed(T(kF32, kShape), wide),
-                          T(kF32, {})));
+    cases.push_back(
+        Unary(p + "f32", r.op, Fixed(T(kF32, kShape), wide), T(kF32, {})));
     cases.push_back(Unary(p + "u8", r.op, Q(kU8, kShape, 0.05f, 100),
                           Q(kU8, {}, 0.04f, 20)));
     cases.push_back(Unary(p + "i8", r.op, Q(kS8, kShape, 0.06f, -10),
@@ -280,9 +286,9 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("leaky_relu__i8", tfl::BuiltinOperator_LEAKY_RELU,
                         Q(kS8, kShape, 0.05f, 0), Q(kS8, {}, 0.04f, -30),
                         LeakyOpts(0.3f)));
-  cases.push_back(Unary("leaky_relu__i8_alpha_gt1", tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kS8, kShape, 0.02f, 20), Q(kS8, {}, 0.05f, 0),
-                        LeakyOpts(1.5f)));
+  cases.push_back(
+      Unary("leaky_relu__i8_alpha_gt1", tfl::BuiltinOperator_LEAKY_RELU,
+            Q(kS8, kShape, 0.02f, 20), Q(kS8, {}, 0.05f, 0), LeakyOpts(1.5f)));
   // Enough values to tell the XNNPACK delegate's 8.8 fixed point from the
   // builtin kernel; a tiny alpha makes the delegate refuse the node.
   cases.push_back(Unary("leaky_relu__u8_many", tfl::BuiltinOperator_LEAKY_RELU,
@@ -291,12 +297,13 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("leaky_relu__i8_many", tfl::BuiltinOperator_LEAKY_RELU,
                         Q(kS8, {8, 16}, 0.0513f, 3), Q(kS8, {}, 0.0313f, -10),
                         LeakyOpts(0.1f)));
-  cases.push_back(Unary("leaky_relu__i8_tiny_alpha", tfl::BuiltinOperator_LEAKY_RELU,
+  cases.push_back(Unary("leaky_relu__i8_tiny_alpha",
+                        tfl::BuiltinOperator_LEAKY_RELU,
                         Q(kS8, {8, 16}, 0.0513f, 3), Q(kS8, {}, 0.0313f, -10),
                         LeakyOpts(0.001f)));
-  cases.push_back(Unary("leaky_relu__i8_neg_alpha", tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kS8, {8, 16}, 0.04f, 0), Q(kS8, {}, 0.05f, 0),
-                        LeakyOpts(-0.5f)));
+  cases.push_back(
+      Unary("leaky_relu__i8_neg_alpha", tfl::BuiltinOperator_LEAKY_RELU,
+            Q(kS8, {8, 16}, 0.04f, 0), Q(kS8, {}, 0.05f, 0), LeakyOpts(-0.5f)));
   cases.push_back(Unary("leaky_relu__i16", tfl::BuiltinOperator_LEAKY_RELU,
                         Q(kS16, kShape, 0.00031f, 0), Q(kS16, {}, 0.00029f, 0),
                         LeakyOpts(0.2f)));
@@ -305,8 +312,8 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
     const std::vector<int32_t> shape = {2, 3, 4};
     cases.push_back(Case(
         "prelu__f32_channel", tfl::BuiltinOperator_PRELU,
-        {T(kF32, shape),
-         Const(T(kF32, {1, 1, 4}), std::vector<float>{0.1f, -0.5f, 0.25f, 2.f})},
+        {T(kF32, shape), Const(T(kF32, {1, 1, 4}),
+                               std::vector<float>{0.1f, -0.5f, 0.25f, 2.f})},
         T(kF32, shape)));
     cases.push_back(Case("prelu__f32_full", tfl::BuiltinOperator_PRELU,
                          {T(kF32, shape), T(kF32, shape)}, T(kF32, shape)));
@@ -328,7 +335,8 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
                         Q(kU8, kShape, 0.05f, 128), Q(kU8, {}, 0.03f, 40)));
   cases.push_back(Unary("hard_swish__i8", tfl::BuiltinOperator_HARD_SWISH,
                         Q(kS8, kShape, 0.06f, -3), Q(kS8, {}, 0.035f, -90)));
-  cases.push_back(Unary("hard_swish__i8_small_scale", tfl::BuiltinOperator_HARD_SWISH,
+  cases.push_back(Unary("hard_swish__i8_small_scale",
+                        tfl::BuiltinOperator_HARD_SWISH,
                         Q(kS8, kShape, 0.005f, 0), Q(kS8, {}, 0.004f, -50)));
   // ELU, GELU
   cases.push_back(Unary("elu__f32", tfl::BuiltinOperator_ELU,
@@ -364,8 +372,8 @@ void AddNormalizationCases(std::vector<ConformanceCase>& cases) {
                         Q(kU8, {2, 2, 9}, 0.05f, 0), Q(kU8, {}, 1.f / 256, 0),
                         SoftmaxOpts(0.3f)));
   cases.push_back(Unary("softmax__u8_1001", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kU8, {1, 1001}, 0.130833f, 96), Q(kU8, {}, 1.f / 256, 0),
-                        SoftmaxOpts(1.f)));
+                        Q(kU8, {1, 1001}, 0.130833f, 96),
+                        Q(kU8, {}, 1.f / 256, 0), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i8_beta", tfl::BuiltinOperator_SOFTMAX,
                         Q(kS8, {5, 9}, 0.05f, 20), Q(kS8, {}, 1.f / 256, -128),
                         SoftmaxOpts(2.5f)));
@@ -382,28 +390,27 @@ void AddNormalizationCases(std::vector<ConformanceCase>& cases) {
                         Q(kS8, {3, 8}, 0.09f, 0), Q(kS16, {}, 1.f / 32768, 0),
                         SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i16", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kS16, {3, 10}, 0.0002f, 0), Q(kS16, {}, 1.f / 32768, 0),
-                        SoftmaxOpts(1.f)));
+                        Q(kS16, {3, 10}, 0.0002f, 0),
+                        Q(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i16_rank4_beta", tfl::BuiltinOperator_SOFTMAX,
                         Q(kS16, {1, 2, 2, 7}, 0.0004f, 0),
                         Q(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(0.5f)));
   cases.push_back(Unary("log_softmax__f32", tfl::BuiltinOperator_LOG_SOFTMAX,
                         T(kF32, {3, 7}), T(kF32, {})));
   cases.push_back(Unary("log_softmax__u8", tfl::BuiltinOperator_LOG_SOFTMAX,
-                        Q(kU8, {3, 7}, 0.05f, 128), Q(kU8, {}, 16.f / 256, 255)));
+                        Q(kU8, {3, 7}, 0.05f, 128),
+                        Q(kU8, {}, 16.f / 256, 255)));
   cases.push_back(Unary("log_softmax__i8", tfl::BuiltinOperator_LOG_SOFTMAX,
                         Q(kS8, {3, 7}, 0.06f, 0), Q(kS8, {}, 16.f / 256, 127)));
   cases.push_back(Unary("l2_normalization__f32",
                         tfl::BuiltinOperator_L2_NORMALIZATION, T(kF32, {3, 7}),
                         T(kF32, {}), L2Opts()));
-  cases.push_back(Unary("l2_normalization__u8",
-                        tfl::BuiltinOperator_L2_NORMALIZATION,
-                        Q(kU8, {2, 3, 6}, 0.05f, 128), Q(kU8, {}, 1.f / 128, 128),
-                        L2Opts()));
-  cases.push_back(Unary("l2_normalization__i8",
-                        tfl::BuiltinOperator_L2_NORMALIZATION,
-                        Q(kS8, {2, 3, 6}, 0.05f, -5), Q(kS8, {}, 1.f / 128, 0),
-                        L2Opts()));
+  cases.push_back(Unary(
+      "l2_normalization__u8", tfl::BuiltinOperator_L2_NORMALIZATION,
+      Q(kU8, {2, 3, 6}, 0.05f, 128), Q(kU8, {}, 1.f / 128, 128), L2Opts()));
+  cases.push_back(
+      Unary("l2_normalization__i8", tfl::BuiltinOperator_L2_NORMALIZATION,
+            Q(kS8, {2, 3, 6}, 0.05f, -5), Q(kS8, {}, 1.f / 128, 0), L2Opts()));
 }
 
 // --------------------------------------------- quantize, dequantize, cast
@@ -416,11 +423,12 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
                         Q(kU8, {}, 0.02f, 130)));
   cases.push_back(Unary("quantize__f32_to_i8", kQ, Fixed(T(kF32, kShape), wide),
                         Q(kS8, {}, 0.015f, -7)));
-  cases.push_back(Unary("quantize__f32_to_i16", kQ, Fixed(T(kF32, kShape), wide),
-                        Q(kS16, {}, 0.0001f, 0)));
+  cases.push_back(Unary("quantize__f32_to_i16", kQ,
+                        Fixed(T(kF32, kShape), wide), Q(kS16, {}, 0.0001f, 0)));
   {
     Arg out = T(kS8, {});
-    out.quant = QuantizationSpec::PerChannel({0.01f, 0.02f, 0.05f}, {0, 3, -4}, 1);
+    out.quant =
+        QuantizationSpec::PerChannel({0.01f, 0.02f, 0.05f}, {0, 3, -4}, 1);
     cases.push_back(Unary("quantize__f32_to_i8_per_channel", kQ,
                           Fixed(T(kF32, kShape), wide), out));
   }
@@ -440,8 +448,8 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
                         Q(kS16, {}, 0.0013f, 0)));
   cases.push_back(Unary("quantize__i16_to_i32", kQ, Q(kS16, kShape, 0.001f, 0),
                         Q(kI32, {}, 0.0001f, 0)));
-  cases.push_back(Unary("quantize__i32_to_i16", kQ, Q(kI32, kShape, 0.00001f, 0),
-                        Q(kS16, {}, 0.003f, 0)));
+  cases.push_back(Unary("quantize__i32_to_i16", kQ,
+                        Q(kI32, kShape, 0.00001f, 0), Q(kS16, {}, 0.003f, 0)));
   cases.push_back(Unary("quantize__i32_to_i8", kQ, Q(kI32, kShape, 0.0001f, 3),
                         Q(kS8, {}, 0.05f, -2)));
   // Exact ties of x / scale: TFLite's runtime rounds them half to even
@@ -449,7 +457,8 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
   // out of range (the runtime rejects non-finite inputs).
   {
     std::vector<float> ties;
-    for (int i = -24; i < 24; ++i) ties.push_back((static_cast<float>(i) + 0.5f) * 0.25f);
+    for (int i = -24; i < 24; ++i)
+      ties.push_back((static_cast<float>(i) + 0.5f) * 0.25f);
     for (float v : {3e38f, -3e38f, 1e9f, -1e9f, 0.f, -0.f, 31.9f, -32.1f}) {
       ties.push_back(v);
     }
@@ -469,12 +478,12 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("quantize__i8_to_i8_ratio3", kQ,
                         Q(kS8, {8, 16}, 0.09f, -7), Q(kS8, {}, 0.0291f, 11)));
   const tfl::BuiltinOperator kD = tfl::BuiltinOperator_DEQUANTIZE;
-  cases.push_back(Unary("dequantize__u8", kD, Q(kU8, kShape, 0.03f, 128),
-                        T(kF32, {})));
-  cases.push_back(Unary("dequantize__i8", kD, Q(kS8, kShape, 0.07f, -3),
-                        T(kF32, {})));
-  cases.push_back(Unary("dequantize__i16", kD, Q(kS16, kShape, 0.0002f, 0),
-                        T(kF32, {})));
+  cases.push_back(
+      Unary("dequantize__u8", kD, Q(kU8, kShape, 0.03f, 128), T(kF32, {})));
+  cases.push_back(
+      Unary("dequantize__i8", kD, Q(kS8, kShape, 0.07f, -3), T(kF32, {})));
+  cases.push_back(
+      Unary("dequantize__i16", kD, Q(kS16, kShape, 0.0002f, 0), T(kF32, {})));
   {
     Arg in = T(kS8, kShape);
     in.quant = QuantizationSpec::PerChannel({0.1f, 0.02f, 0.5f}, {0, 0, 0}, 1);
@@ -496,16 +505,19 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("cast__i16_to_f32", kC, T(kS16, kShape), T(kF32, {})));
   cases.push_back(Unary("cast__i32_to_i64", kC, T(kI32, kShape), T(kI64, {})));
   cases.push_back(Unary("cast__i64_to_i32", kC, T(kI64, kShape), T(kI32, {})));
-  cases.push_back(Unary("cast__i32_to_u8", kC,
-                        Fixed(T(kI32, {6}), std::vector<int32_t>{
-                                                0, 255, 256, -1, 1000, -129}),
-                        T(kU8, {})));
-  cases.push_back(Unary("cast__bool_to_f32", kC, T(kBool, kShape), T(kF32, {})));
-  cases.push_back(Unary("cast__f32_to_bool", kC,
-                        Fixed(T(kF32, {6}), std::vector<float>{
-                                                0.f, -0.f, 0.5f, -2.f, 1e-30f, 3.f}),
-                        T(kBool, {})));
-  cases.push_back(Unary("cast__i32_to_bool", kC, T(kI32, kShape), T(kBool, {})));
+  cases.push_back(Unary(
+      "cast__i32_to_u8", kC,
+      Fixed(T(kI32, {6}), std::vector<int32_t>{0, 255, 256, -1, 1000, -129}),
+      T(kU8, {})));
+  cases.push_back(
+      Unary("cast__bool_to_f32", kC, T(kBool, kShape), T(kF32, {})));
+  cases.push_back(
+      Unary("cast__f32_to_bool", kC,
+            Fixed(T(kF32, {6}),
+                  std::vector<float>{0.f, -0.f, 0.5f, -2.f, 1e-30f, 3.f}),
+            T(kBool, {})));
+  cases.push_back(
+      Unary("cast__i32_to_bool", kC, T(kI32, kShape), T(kBool, {})));
 }
 
 }  // namespace

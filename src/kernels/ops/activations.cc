@@ -2,6 +2,8 @@
 // ELU, GELU for float32 and the quantized types TFLite supports for each.
 // Multipliers are derived from the scales exactly as TFLite derives them
 // (including where it divides the float scales in float).
+#include "kernels/reference/activations.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,7 +11,6 @@
 
 #include "format/tflite_generated.h"
 #include "kernels/ops/unary_common.h"
-#include "kernels/reference/activations.h"
 #include "kernels/reference/lut.h"
 #include "kernels/reference/quantization.h"
 #include "kernels/reference/xnnpack_quantized.h"
@@ -41,9 +42,9 @@ class ReluKernel final : public OpKernel {
                                       {DataType::kFloat32, DataType::kUInt8,
                                        DataType::kInt8, DataType::kInt16}));
     } else {
-      RETURN_IF_ERROR(
-          PrepareSameType(ctx, *input, *output,
-                          {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
+      RETURN_IF_ERROR(PrepareSameType(
+          ctx, *input, *output,
+          {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
     }
     if (input->type == DataType::kFloat32) return OkStatus();
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
@@ -58,8 +59,9 @@ class ReluKernel final : public OpKernel {
     const QuantRange range = TypeRange(output->type);
     const float out_scale = output->quant.scale0();
     const int32_t out_zp = output->quant.zero_point0();
-    act_min_q_ = std::max(range.min,
-                          out_zp + static_cast<int32_t>(std::round(act_min_ / out_scale)));
+    act_min_q_ = std::max(
+        range.min,
+        out_zp + static_cast<int32_t>(std::round(act_min_ / out_scale)));
     act_max_q_ = act_max_ == kInf
                      ? range.max
                      : std::min(range.max,
@@ -139,7 +141,8 @@ class LeakyReluKernel final : public OpKernel {
                                      DataType::kInt8, DataType::kInt16}));
     alpha_ = 0.f;
     if (ctx.node().op != nullptr) {
-      if (const auto* o = ctx.node().op->builtin_options_as_LeakyReluOptions()) {
+      if (const auto* o =
+              ctx.node().op->builtin_options_as_LeakyReluOptions()) {
         alpha_ = o->alpha();
       }
     }
@@ -162,8 +165,8 @@ class LeakyReluKernel final : public OpKernel {
     params_.output_zp = output->quant.zero_point0();
     // 8-bit nodes that TFLite's XNNPACK delegate takes get its arithmetic.
     use_xnnpack_ = input->type != DataType::kInt16 &&
-                   reference::XnnpackLeakyReluApplies(in_scale, out_scale, alpha_,
-                                                      &xnnpack_params_);
+                   reference::XnnpackLeakyReluApplies(in_scale, out_scale,
+                                                      alpha_, &xnnpack_params_);
     xnnpack_params_.input_zero_point = params_.input_zp;
     xnnpack_params_.output_zero_point = params_.output_zp;
     return OkStatus();
@@ -337,7 +340,7 @@ class PreluKernel final : public OpKernel {
       } else {
         const int32_t alpha_v = static_cast<int32_t>(al[a]) - alpha_zp;
         v = reference::MultiplyByQuantizedMultiplier(x * alpha_v,
-                                                      multiplier_alpha_);
+                                                     multiplier_alpha_);
       }
       out[i] = static_cast<T>(std::clamp(v + out_zp, kMin, kMax));
     });
@@ -356,9 +359,9 @@ class HardSwishKernel final : public OpKernel {
     const Tensor* input;
     Tensor* output;
     RETURN_IF_ERROR(GetUnaryTensors(ctx, &input, &output));
-    RETURN_IF_ERROR(
-        PrepareSameType(ctx, *input, *output,
-                        {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
+    RETURN_IF_ERROR(PrepareSameType(
+        ctx, *input, *output,
+        {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
     if (input->type == DataType::kFloat32) return OkStatus();
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
     RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
@@ -456,7 +459,8 @@ class LutActivationKernel : public OpKernel {
  protected:
   virtual float Apply(float x) const = 0;
 
-  Status PrepareWith(KernelContext& ctx, std::initializer_list<DataType> types) {
+  Status PrepareWith(KernelContext& ctx,
+                     std::initializer_list<DataType> types) {
     const Tensor* input;
     Tensor* output;
     RETURN_IF_ERROR(GetUnaryTensors(ctx, &input, &output));

@@ -60,8 +60,8 @@ void DequantizePerChannel(const T* in, float* out, const Shape& shape, int axis,
   for (int64_t o = 0; o < outer; ++o) {
     for (int c = 0; c < channels; ++c) {
       for (int64_t k = 0; k < inner; ++k, ++i) {
-        out[i] = scales[c] * static_cast<float>(
-                                 static_cast<int32_t>(in[i]) - zero_points[c]);
+        out[i] = scales[c] * static_cast<float>(static_cast<int32_t>(in[i]) -
+                                                zero_points[c]);
       }
     }
   }
@@ -73,9 +73,9 @@ class DequantizeKernel final : public OpKernel {
     const Tensor* input;
     Tensor* output;
     RETURN_IF_ERROR(GetUnaryTensors(ctx, &input, &output));
-    if (!TypeIn(input->type, {DataType::kUInt8, DataType::kInt8,
-                              DataType::kInt16, DataType::kInt4,
-                              DataType::kFloat16})) {
+    if (!TypeIn(input->type,
+                {DataType::kUInt8, DataType::kInt8, DataType::kInt16,
+                 DataType::kInt4, DataType::kFloat16})) {
       return ctx.Unimplemented("input type " + TypeName(input->type) +
                                " is not supported");
     }

@@ -26,8 +26,7 @@ using reference::QuantizeMultiplier;
 float RoundToNearest(float value) {
   const float floor_val = std::floor(value);
   const float diff = value - floor_val;
-  if (diff < 0.5f ||
-      (diff == 0.5f && std::fmod(floor_val, 2.f) == 0.f)) {
+  if (diff < 0.5f || (diff == 0.5f && std::fmod(floor_val, 2.f) == 0.f)) {
     return floor_val;
   }
   return floor_val + 1.0f;
@@ -78,9 +77,9 @@ class NegKernel final : public OpKernel {
     const Tensor* input;
     Tensor* output;
     RETURN_IF_ERROR(GetUnaryTensors(ctx, &input, &output));
-    return PrepareSameType(ctx, *input, *output,
-                           {DataType::kFloat32, DataType::kInt32,
-                            DataType::kInt64});
+    return PrepareSameType(
+        ctx, *input, *output,
+        {DataType::kFloat32, DataType::kInt32, DataType::kInt64});
   }
 
   Status Eval(KernelContext& ctx) override {
@@ -92,10 +91,12 @@ class NegKernel final : public OpKernel {
         Negate(input->data_as<float>(), output->data_as<float>(), n);
         break;
       case DataType::kInt32:
-        NegateWrapping(input->data_as<int32_t>(), output->data_as<int32_t>(), n);
+        NegateWrapping(input->data_as<int32_t>(), output->data_as<int32_t>(),
+                       n);
         break;
       case DataType::kInt64:
-        NegateWrapping(input->data_as<int64_t>(), output->data_as<int64_t>(), n);
+        NegateWrapping(input->data_as<int64_t>(), output->data_as<int64_t>(),
+                       n);
         break;
       default:
         break;
@@ -176,7 +177,8 @@ class AbsKernel final : public OpKernel {
           const int16_t* in = input->data_as<int16_t>();
           int16_t* out = output->data_as<int16_t>();
           for (int64_t i = 0; i < n; ++i) {
-            out[i] = static_cast<int16_t>(std::abs(static_cast<int32_t>(in[i])));
+            out[i] =
+                static_cast<int16_t>(std::abs(static_cast<int32_t>(in[i])));
           }
         }
         break;
@@ -197,8 +199,9 @@ class AbsKernel final : public OpKernel {
     for (int64_t i = 0; i < n; ++i) {
       const int32_t v = std::abs(static_cast<int32_t>(in[i]) - in_zp);
       const int32_t q =
-          needs_rescale_ ? MultiplyByQuantizedMultiplier(v, multiplier_) + out_zp
-                         : v + out_zp;
+          needs_rescale_
+              ? MultiplyByQuantizedMultiplier(v, multiplier_) + out_zp
+              : v + out_zp;
       out[i] = static_cast<T>(std::clamp(q, kMin, kMax));
     }
   }
@@ -231,7 +234,8 @@ class RsqrtKernel final : public OpKernel {
       reference::PopulateLut16<float>(
           in_scale, 0, out_scale, 0,
           [out_scale](float v) {
-            if (v <= 0.f) return std::numeric_limits<int16_t>::max() * out_scale;
+            if (v <= 0.f)
+              return std::numeric_limits<int16_t>::max() * out_scale;
             return 1.0f / std::sqrt(v);
           },
           table16_.data());

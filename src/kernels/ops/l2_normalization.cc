@@ -26,12 +26,13 @@ class L2NormalizationKernel final : public OpKernel {
     if (input->shape.rank() < 1) {
       return ctx.InvalidArgument("input must have rank >= 1");
     }
-    RETURN_IF_ERROR(
-        PrepareSameType(ctx, *input, *output,
-                        {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
+    RETURN_IF_ERROR(PrepareSameType(
+        ctx, *input, *output,
+        {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
     if (ctx.node().op != nullptr) {
       if (const auto* o = ctx.node().op->builtin_options_as_L2NormOptions()) {
-        if (o->fused_activation_function() != tfl::ActivationFunctionType_NONE) {
+        if (o->fused_activation_function() !=
+            tfl::ActivationFunctionType_NONE) {
           return ctx.Unimplemented("fused activations are not supported");
         }
       }

@@ -98,7 +98,8 @@ class LogisticTanhKernel final : public OpKernel {
       case DataType::kInt8: {
         const int8_t* in = input->data_as<int8_t>();
         int8_t* out = output->data_as<int8_t>();
-        for (int64_t i = 0; i < n; ++i) out[i] = reference::Lut8Lookup(in[i], table_);
+        for (int64_t i = 0; i < n; ++i)
+          out[i] = reference::Lut8Lookup(in[i], table_);
         break;
       }
       case DataType::kInt16: {

@@ -36,9 +36,9 @@ inline int32_t SaturatingFloatToInt32(float v) {
 // float, as in TFLite's AffineQuantize.
 inline int32_t QuantizeValue(float v, float scale, int32_t zero_point,
                              int32_t lo, int32_t hi) {
-  const int32_t unclamped = static_cast<int32_t>(static_cast<uint32_t>(
-      SaturatingFloatToInt32(std::round(v / scale)) +
-      static_cast<int64_t>(zero_point)));
+  const int32_t unclamped = static_cast<int32_t>(
+      static_cast<uint32_t>(SaturatingFloatToInt32(std::round(v / scale)) +
+                            static_cast<int64_t>(zero_point)));
   return std::clamp(unclamped, lo, hi);
 }
 
@@ -51,8 +51,8 @@ void AffineQuantize(const float* in, Out* out, int64_t n, float scale,
 }
 
 template <typename Out>
-void PerChannelQuantize(const float* in, Out* out, const Shape& shape,
-                        int axis, const std::vector<float>& scales,
+void PerChannelQuantize(const float* in, Out* out, const Shape& shape, int axis,
+                        const std::vector<float>& scales,
                         const std::vector<int32_t>& zero_points, int32_t lo,
                         int32_t hi) {
   const int64_t outer = shape.FlatSize(0, axis);
@@ -157,10 +157,10 @@ class QuantizeKernel final : public OpKernel {
       const double effective = static_cast<double>(input->quant.scale0()) /
                                static_cast<double>(output->quant.scale0());
       multiplier_ = reference::QuantizeMultiplier(effective);
-      xnnpack_requantize_ =
-          in == out && (in == DataType::kUInt8 || in == DataType::kInt8) &&
-          reference::XnnpackRequantizeApplies(input->quant.scale0(),
-                                              output->quant.scale0());
+      xnnpack_requantize_ = in == out &&
+                            (in == DataType::kUInt8 || in == DataType::kInt8) &&
+                            reference::XnnpackRequantizeApplies(
+                                input->quant.scale0(), output->quant.scale0());
       if (xnnpack_requantize_) {
         xnnpack_multiplier_ = reference::XnnpackQ8Multiplier(
             input->quant.scale0() / output->quant.scale0());
@@ -197,13 +197,17 @@ class QuantizeKernel final : public OpKernel {
     }
     switch (input->type) {
       case DataType::kUInt8:
-        return RequantizeTo(input->data_as<uint8_t>(), *output, n, in_zp, out_zp);
+        return RequantizeTo(input->data_as<uint8_t>(), *output, n, in_zp,
+                            out_zp);
       case DataType::kInt8:
-        return RequantizeTo(input->data_as<int8_t>(), *output, n, in_zp, out_zp);
+        return RequantizeTo(input->data_as<int8_t>(), *output, n, in_zp,
+                            out_zp);
       case DataType::kInt16:
-        return RequantizeTo(input->data_as<int16_t>(), *output, n, in_zp, out_zp);
+        return RequantizeTo(input->data_as<int16_t>(), *output, n, in_zp,
+                            out_zp);
       case DataType::kInt32:
-        return RequantizeTo(input->data_as<int32_t>(), *output, n, in_zp, out_zp);
+        return RequantizeTo(input->data_as<int32_t>(), *output, n, in_zp,
+                            out_zp);
       default:
         return OkStatus();  // rejected in Prepare
     }
@@ -235,8 +239,8 @@ class QuantizeKernel final : public OpKernel {
     const int32_t zp = output.quant.zero_point0();
     if (xnnpack_float_) {
       if (output.type == DataType::kUInt8) {
-        reference::XnnpackQuantizeFloat(in, output.data_as<uint8_t>(), n,
-                                        scale, zp);
+        reference::XnnpackQuantizeFloat(in, output.data_as<uint8_t>(), n, scale,
+                                        zp);
       } else {
         reference::XnnpackQuantizeFloat(in, output.data_as<int8_t>(), n, scale,
                                         zp);
@@ -268,16 +272,19 @@ class QuantizeKernel final : public OpKernel {
                       int32_t out_zp) {
     switch (output.type) {
       case DataType::kUInt8:
-        Requantize(in, output.data_as<uint8_t>(), n, multiplier_, in_zp, out_zp);
+        Requantize(in, output.data_as<uint8_t>(), n, multiplier_, in_zp,
+                   out_zp);
         break;
       case DataType::kInt8:
         Requantize(in, output.data_as<int8_t>(), n, multiplier_, in_zp, out_zp);
         break;
       case DataType::kInt16:
-        Requantize(in, output.data_as<int16_t>(), n, multiplier_, in_zp, out_zp);
+        Requantize(in, output.data_as<int16_t>(), n, multiplier_, in_zp,
+                   out_zp);
         break;
       case DataType::kInt32:
-        Requantize(in, output.data_as<int32_t>(), n, multiplier_, in_zp, out_zp);
+        Requantize(in, output.data_as<int32_t>(), n, multiplier_, in_zp,
+                   out_zp);
         break;
       default:
         break;

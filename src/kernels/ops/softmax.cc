@@ -2,13 +2,14 @@
 // int16) and LOG_SOFTMAX (float32, uint8, int8) over the last dimension.
 // Quantized paths follow TFLite's builtin kernels bit for bit: 8-bit inputs
 // use a float exp table, int16 uses interpolated int16 tables.
+#include "kernels/reference/softmax.h"
+
 #include <memory>
 #include <vector>
 
 #include "format/tflite_generated.h"
 #include "kernels/ops/unary_common.h"
 #include "kernels/reference/quantization.h"
-#include "kernels/reference/softmax.h"
 #include "kernels/registry.h"
 
 namespace edgerun::kernels::unary {
@@ -89,8 +90,8 @@ class SoftmaxKernel final : public OpKernel {
       }
       // TFLite multiplies scale and beta in float, then rescales in double.
       const float scale_beta = input->quant.scale0() * beta_;
-      input_multiplier_ =
-          QuantizeMultiplier(static_cast<double>(scale_beta) / (10.0 / 65535.0));
+      input_multiplier_ = QuantizeMultiplier(static_cast<double>(scale_beta) /
+                                             (10.0 / 65535.0));
     }
     return ctx.ResizeOutput(0, input->shape);
   }
@@ -110,28 +111,24 @@ class SoftmaxKernel final : public OpKernel {
         break;
       case DataType::kUInt8:
         if (output->type == DataType::kUInt8) {
-          reference::SoftmaxQuantizedLut(table_.data(), out_scale, out_zp,
-                                         input->data_as<uint8_t>(),
-                                         output->data_as<uint8_t>(), l.rows,
-                                         l.depth);
+          reference::SoftmaxQuantizedLut(
+              table_.data(), out_scale, out_zp, input->data_as<uint8_t>(),
+              output->data_as<uint8_t>(), l.rows, l.depth);
         } else {
-          reference::SoftmaxQuantizedLut(table_.data(), out_scale, out_zp,
-                                         input->data_as<uint8_t>(),
-                                         output->data_as<int16_t>(), l.rows,
-                                         l.depth);
+          reference::SoftmaxQuantizedLut(
+              table_.data(), out_scale, out_zp, input->data_as<uint8_t>(),
+              output->data_as<int16_t>(), l.rows, l.depth);
         }
         break;
       case DataType::kInt8:
         if (output->type == DataType::kInt8) {
-          reference::SoftmaxQuantizedLut(table_.data(), out_scale, out_zp,
-                                         input->data_as<int8_t>(),
-                                         output->data_as<int8_t>(), l.rows,
-                                         l.depth);
+          reference::SoftmaxQuantizedLut(
+              table_.data(), out_scale, out_zp, input->data_as<int8_t>(),
+              output->data_as<int8_t>(), l.rows, l.depth);
         } else {
-          reference::SoftmaxQuantizedLut(table_.data(), out_scale, out_zp,
-                                         input->data_as<int8_t>(),
-                                         output->data_as<int16_t>(), l.rows,
-                                         l.depth);
+          reference::SoftmaxQuantizedLut(
+              table_.data(), out_scale, out_zp, input->data_as<int8_t>(),
+              output->data_as<int16_t>(), l.rows, l.depth);
         }
         break;
       case DataType::kInt16:

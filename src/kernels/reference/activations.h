@@ -24,7 +24,8 @@ inline float GeluExact(float x) {
 }
 inline float GeluApproximate(float x) {
   constexpr float kSqrt2OverPi = static_cast<float>(M_2_SQRTPI * M_SQRT1_2);
-  return 0.5f * x * (1.f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+  return 0.5f * x *
+         (1.f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
 }
 
 // ---- requantizing clamp (quantized RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1)
@@ -34,8 +35,8 @@ void QuantizedReluX(const T* in, T* out, int64_t n, int32_t input_zp,
                     int32_t act_max) {
   for (int64_t i = 0; i < n; ++i) {
     const int32_t v =
-        output_zp +
-        MultiplyByQuantizedMultiplier(static_cast<int32_t>(in[i]) - input_zp, m);
+        output_zp + MultiplyByQuantizedMultiplier(
+                        static_cast<int32_t>(in[i]) - input_zp, m);
     out[i] = static_cast<T>(std::clamp(v, act_min, act_max));
   }
 }
@@ -113,7 +114,8 @@ void QuantizedHardSwish(const HardSwishParams& p, const T* in, T* out,
     // "relu-ish" factor: x rescaled so that 3.0 maps to 32768, saturated.
     int16_t reluish = hires;
     if (p.reluish_multiplier_exponent > 0) {
-      reluish = SaturatingLeftShift16(reluish, p.reluish_multiplier_exponent - 1);
+      reluish =
+          SaturatingLeftShift16(reluish, p.reluish_multiplier_exponent - 1);
     }
     reluish = SaturatingRoundingDoublingHighMul<int16_t>(
         reluish, p.reluish_multiplier_fixedpoint_int16);
@@ -121,11 +123,13 @@ void QuantizedHardSwish(const HardSwishParams& p, const T* in, T* out,
       reluish = SaturatingLeftShift16(reluish, 1);
     }
     if (p.reluish_multiplier_exponent < 0) {
-      reluish = RoundingDivideByPOT<int16_t>(reluish, -p.reluish_multiplier_exponent);
+      reluish =
+          RoundingDivideByPOT<int16_t>(reluish, -p.reluish_multiplier_exponent);
     }
     // [-1, 1] -> [0, 1]
     reluish = static_cast<int16_t>((reluish + (1 << 15)) >> 1);
-    const int16_t preshift = SaturatingDoublingHighMul16(reluish, preshift_output);
+    const int16_t preshift =
+        SaturatingDoublingHighMul16(reluish, preshift_output);
     int16_t v =
         RoundingDivideByPOT<int16_t>(preshift, -p.output_multiplier_exponent);
     v = static_cast<int16_t>(v + p.output_zero_point);

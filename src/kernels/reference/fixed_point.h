@@ -65,7 +65,8 @@ constexpr Raw SaturatingRoundingMultiplyByPOT(Raw x) {
     constexpr int32_t kThreshold = (int32_t{1} << (kBits - 1 - kExponent)) - 1;
     if (x > kThreshold) return std::numeric_limits<Raw>::max();
     if (x < -kThreshold) return std::numeric_limits<Raw>::min();
-    return fp_internal::Wrap<Raw>(static_cast<int64_t>(x) * (int64_t{1} << kExponent));
+    return fp_internal::Wrap<Raw>(static_cast<int64_t>(x) *
+                                  (int64_t{1} << kExponent));
   } else {
     return RoundingDivideByPOT<Raw>(x, -kExponent);
   }
@@ -80,7 +81,8 @@ constexpr Raw SaturatingLeftShiftParam(Raw x, int exponent) {
   const int32_t threshold = (int32_t{1} << (kBits - 1 - exponent)) - 1;
   if (x > threshold) return std::numeric_limits<Raw>::max();
   if (x < -threshold) return std::numeric_limits<Raw>::min();
-  return fp_internal::Wrap<Raw>(static_cast<int64_t>(x) * (int64_t{1} << exponent));
+  return fp_internal::Wrap<Raw>(static_cast<int64_t>(x) *
+                                (int64_t{1} << exponent));
 }
 
 template <typename Raw, int kIntegerBits>
@@ -98,11 +100,11 @@ class FixedPoint {
   }
   static constexpr FixedPoint Zero() { return FromRaw(0); }
   static constexpr FixedPoint One() {
-    return FromRaw(kIntegerBits == 0
-                       ? std::numeric_limits<Raw>::max()
-                       : static_cast<Raw>(Raw{1} << (kIntegerBits == 0
-                                                         ? 0
-                                                         : kFractionalBits)));
+    return FromRaw(
+        kIntegerBits == 0
+            ? std::numeric_limits<Raw>::max()
+            : static_cast<Raw>(Raw{1}
+                               << (kIntegerBits == 0 ? 0 : kFractionalBits)));
   }
   // 2^kExponent, exactly representable.
   template <int kExponent>
@@ -114,8 +116,8 @@ class FixedPoint {
   // A constant given as its 32-bit raw value; 16-bit formats round it down
   // to 16 bits (gemmlowp's RescaleConstantInitializer).
   static constexpr FixedPoint FromInt32Constant(int32_t raw32) {
-    return FromRaw(static_cast<Raw>(
-        RoundingDivideByPOT<int32_t>(raw32, 32 - kTotalBits)));
+    return FromRaw(
+        static_cast<Raw>(RoundingDivideByPOT<int32_t>(raw32, 32 - kTotalBits)));
   }
 
   constexpr Raw raw() const { return raw_; }
@@ -148,8 +150,8 @@ constexpr FixedPoint<Raw, kBits> operator&(FixedPoint<Raw, kBits> a,
 }
 // Multiplication adds the integer bits.
 template <typename Raw, int kBitsA, int kBitsB>
-constexpr FixedPoint<Raw, kBitsA + kBitsB> operator*(FixedPoint<Raw, kBitsA> a,
-                                                     FixedPoint<Raw, kBitsB> b) {
+constexpr FixedPoint<Raw, kBitsA + kBitsB> operator*(
+    FixedPoint<Raw, kBitsA> a, FixedPoint<Raw, kBitsB> b) {
   return FixedPoint<Raw, kBitsA + kBitsB>::FromRaw(
       SaturatingRoundingDoublingHighMul<Raw>(a.raw(), b.raw()));
 }
@@ -186,8 +188,8 @@ constexpr FixedPoint<Raw, kBits> RoundingHalfSum(FixedPoint<Raw, kBits> a,
 
 // a + b, saturating for 16-bit raw values only (as gemmlowp does).
 template <typename Raw, int kBits>
-constexpr FixedPoint<Raw, kBits> AddSaturatingIf16Bit(FixedPoint<Raw, kBits> a,
-                                                      FixedPoint<Raw, kBits> b) {
+constexpr FixedPoint<Raw, kBits> AddSaturatingIf16Bit(
+    FixedPoint<Raw, kBits> a, FixedPoint<Raw, kBits> b) {
   if constexpr (std::is_same_v<Raw, int16_t>) {
     int32_t sum = static_cast<int32_t>(a.raw()) + b.raw();
     sum = sum > 32767 ? 32767 : (sum < -32768 ? -32768 : sum);
@@ -231,8 +233,8 @@ constexpr FixedPoint<Raw, 0> ExpOnNegativeValues(
   const InputF one_quarter = InputF::template ConstantPOT<-2>();
   const InputF mask = one_quarter - InputF::FromRaw(1);
   const InputF a_mod_quarter_minus_quarter = (a & mask) - one_quarter;
-  ResultF result = ExpOnIntervalNegativeQuarterTo0(
-      Rescale<0>(a_mod_quarter_minus_quarter));
+  ResultF result =
+      ExpOnIntervalNegativeQuarterTo0(Rescale<0>(a_mod_quarter_minus_quarter));
   const Raw remainder = (a_mod_quarter_minus_quarter - a).raw();
 
   // Multiplies in exp(-2^k) for each set bit k of the remainder.
@@ -240,9 +242,8 @@ constexpr FixedPoint<Raw, 0> ExpOnNegativeValues(
     int exponent;
     int32_t multiplier;
   };
-  constexpr Step kSteps[] = {{-2, 1672461947}, {-1, 1302514674},
-                             {0, 790015084},   {1, 290630308},
-                             {2, 39332535},    {3, 720401},
+  constexpr Step kSteps[] = {{-2, 1672461947}, {-1, 1302514674}, {0, 790015084},
+                             {1, 290630308},   {2, 39332535},    {3, 720401},
                              {4, 242}};
   for (const Step& step : kSteps) {
     if (kIntegerBits > step.exponent) {
@@ -263,7 +264,8 @@ constexpr FixedPoint<Raw, 0> ExpOnNegativeValues(
 
 // (1 - a) / (1 + a) for a in (0, 1), by Newton-Raphson division.
 template <typename Raw>
-constexpr FixedPoint<Raw, 0> OneMinusXOverOnePlusXFor0To1(FixedPoint<Raw, 0> a) {
+constexpr FixedPoint<Raw, 0> OneMinusXOverOnePlusXFor0To1(
+    FixedPoint<Raw, 0> a) {
   using F0 = FixedPoint<Raw, 0>;
   using F2 = FixedPoint<Raw, 2>;
   const F0 half_denominator = RoundingHalfSum(a, F0::One());
@@ -300,8 +302,8 @@ constexpr FixedPoint<Raw, 0> Tanh(FixedPoint<Raw, kIntegerBits> a) {
   using InputF = FixedPoint<Raw, kIntegerBits>;
   const bool negative = a.raw() < 0;
   const InputF n = negative ? a : -a;  // n <= 0
-  const FixedPoint<Raw, 0> t = OneMinusXOverOnePlusXFor0To1(
-      ExpOnNegativeValues(ExactMulByPot<1>(n)));
+  const FixedPoint<Raw, 0> t =
+      OneMinusXOverOnePlusXFor0To1(ExpOnNegativeValues(ExactMulByPot<1>(n)));
   if (a.raw() == 0) return FixedPoint<Raw, 0>::Zero();
   return negative ? -t : t;
 }
@@ -340,7 +342,8 @@ inline void InvSqrtQuantizedMultiplier(int32_t input, int32_t* multiplier,
     ++out_shift;
   }
   const unsigned max_left_shift_bits =
-      static_cast<unsigned>(CountLeadingZeros32(static_cast<uint32_t>(input))) - 1;
+      static_cast<unsigned>(CountLeadingZeros32(static_cast<uint32_t>(input))) -
+      1;
   const unsigned left_shift_bit_pairs = max_left_shift_bits / 2 - 1;
   out_shift -= static_cast<int>(left_shift_bit_pairs);
   input <<= 2 * left_shift_bit_pairs;

@@ -28,7 +28,8 @@ void PopulateLut8(float input_scale, int32_t input_zero_point,
   constexpr int32_t kMin = std::numeric_limits<T>::min();
   constexpr int32_t kMax = std::numeric_limits<T>::max();
   for (int32_t v = kMin; v <= kMax; ++v) {
-    const float dequantized = input_scale * static_cast<float>(v - input_zero_point);
+    const float dequantized =
+        input_scale * static_cast<float>(v - input_zero_point);
     const float transformed = fn(dequantized);
     const float rescaled = std::round(transformed * inverse_scale);
     // Saturating float->int conversion, as WebAssembly and x86 clamp agree
@@ -64,8 +65,10 @@ void PopulateLut16(FloatT input_scale, int32_t input_zero_point,
                    int16_t* table) {
   constexpr int32_t kMin = std::numeric_limits<int16_t>::min();
   constexpr int32_t kMax = std::numeric_limits<int16_t>::max();
-  const FloatT input_min = input_scale * static_cast<FloatT>(kMin - input_zero_point);
-  const FloatT input_max = input_scale * static_cast<FloatT>(kMax - input_zero_point);
+  const FloatT input_min =
+      input_scale * static_cast<FloatT>(kMin - input_zero_point);
+  const FloatT input_max =
+      input_scale * static_cast<FloatT>(kMax - input_zero_point);
   const FloatT output_min =
       output_scale * static_cast<FloatT>(kMin - output_zero_point);
   const FloatT output_max =
@@ -88,11 +91,12 @@ void PopulateLut16(FloatT input_scale, int32_t input_zero_point,
     const FloatT midpoint_val = std::round(val_midpoint * output_scaling_inv);
     const FloatT midpoint_err = midpoint_interp_val - midpoint_val;
     const FloatT bias = std::round(midpoint_err / 2);
-    table[i] = static_cast<int16_t>(
-        std::min<FloatT>(std::max<FloatT>(sample_val - bias, table_min), table_max));
+    table[i] = static_cast<int16_t>(std::min<FloatT>(
+        std::max<FloatT>(sample_val - bias, table_min), table_max));
   }
   table[kSteps] = static_cast<int16_t>(std::min<FloatT>(
-      std::max<FloatT>(std::round(fn(input_max) * output_scaling_inv), table_min),
+      std::max<FloatT>(std::round(fn(input_max) * output_scaling_inv),
+                       table_min),
       table_max));
 }
 

@@ -101,11 +101,13 @@ struct SoftmaxInt16Tables {
 
 inline void PopulateSoftmaxInt16Tables(SoftmaxInt16Tables* tables) {
   constexpr double kRange = 65535.0;  // int16 max - min
-  PopulateLut16<double>(10.0 / kRange, 32767, 2.0 / kRange, 0,
-                        [](double v) { return std::exp(v); }, tables->exp_lut);
-  PopulateLut16<double>(1.0 / kRange, -32768, 2.0 / kRange, 0,
-                        [](double v) { return 1.0 / (1.0 + v); },
-                        tables->one_over_one_plus_x_lut);
+  PopulateLut16<double>(
+      10.0 / kRange, 32767, 2.0 / kRange, 0,
+      [](double v) { return std::exp(v); }, tables->exp_lut);
+  PopulateLut16<double>(
+      1.0 / kRange, -32768, 2.0 / kRange, 0,
+      [](double v) { return 1.0 / (1.0 + v); },
+      tables->one_over_one_plus_x_lut);
 }
 
 // int16 -> int16. `multiplier`/`shift` rescale input differences so that

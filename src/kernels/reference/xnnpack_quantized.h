@@ -88,14 +88,17 @@ template <typename T>
 void XnnpackQuantizeFloat(const float* in, T* out, int64_t n, float scale,
                           int32_t zero_point) {
   const float inv_scale = 1.0f / scale;
-  const float lo = static_cast<float>(std::numeric_limits<T>::min() - zero_point);
-  const float hi = static_cast<float>(std::numeric_limits<T>::max() - zero_point);
+  const float lo =
+      static_cast<float>(std::numeric_limits<T>::min() - zero_point);
+  const float hi =
+      static_cast<float>(std::numeric_limits<T>::max() - zero_point);
   for (int64_t i = 0; i < n; ++i) {
     float v = in[i] * inv_scale;
     // Clamp first (also maps +-inf); NaN stays NaN and becomes the zero point.
     v = v < lo ? lo : (v > hi ? hi : v);
     const float r = std::nearbyint(v);
-    out[i] = static_cast<T>((r == r ? static_cast<int32_t>(r) : 0) + zero_point);
+    out[i] =
+        static_cast<T>((r == r ? static_cast<int32_t>(r) : 0) + zero_point);
   }
 }
 
