@@ -580,6 +580,11 @@ void AddLogicalSelectCases(std::vector<ConformanceCase>& cases) {
         {In(kBool, {2, 5}), Const(In(kBool, {}), std::vector<bool>{is_and})},
         In(kBool, {2, 5})));
   }
+  const auto logical_not = tfl::BuiltinOperator_LOGICAL_NOT;
+  cases.push_back(OpCase("logical_not__rank3", logical_not, {In(kBool, {2, 3, 4})},
+                         In(kBool, {2, 3, 4})));
+  cases.push_back(
+      OpCase("logical_not__scalar", logical_not, {In(kBool, {})}, In(kBool, {})));
   const auto sel = tfl::BuiltinOperator_SELECT;
   cases.push_back(
       OpCase("select__f32_same", sel,

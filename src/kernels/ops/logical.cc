@@ -1,4 +1,5 @@
-// LOGICAL_AND and LOGICAL_OR: elementwise on bool tensors with broadcasting.
+// LOGICAL_AND and LOGICAL_OR: elementwise on bool tensors with broadcasting;
+// LOGICAL_NOT: elementwise negation of a bool tensor.
 #include <memory>
 
 #include "format/tflite_generated.h"
@@ -41,6 +42,29 @@ class LogicalKernel final : public OpKernel {
   reference::BroadcastPlan<2> plan_;
 };
 
+class LogicalNotKernel final : public OpKernel {
+ public:
+  Status Prepare(KernelContext& ctx) override {
+    RETURN_IF_ERROR(CheckArity(ctx, 1, 1, 1));
+    const Tensor* input = ctx.input(0);
+    RETURN_IF_ERROR(CheckPresent(ctx, input, "input"));
+    if (input->type != DataType::kBool || ctx.output(0)->type != DataType::kBool) {
+      return ctx.InvalidArgument("LOGICAL_NOT needs bool input and output, got " +
+                                 TypeName(input->type) + " -> " +
+                                 TypeName(ctx.output(0)->type));
+    }
+    return ctx.ResizeOutput(0, input->shape);
+  }
+
+  Status Eval(KernelContext& ctx) override {
+    const Tensor* input = ctx.input(0);
+    const bool* in = input->data_as<bool>();
+    bool* out = ctx.output(0)->data_as<bool>();
+    for (int64_t i = 0; i < input->NumElements(); ++i) out[i] = !in[i];
+    return OkStatus();
+  }
+};
+
 }  // namespace
 
 void RegisterLogicalKernels(KernelRegistry& registry) {
@@ -49,6 +73,9 @@ void RegisterLogicalKernels(KernelRegistry& registry) {
   });
   registry.AddBuiltin(tfl::BuiltinOperator_LOGICAL_OR, [] {
     return std::unique_ptr<OpKernel>(new LogicalKernel<false>());
+  });
+  registry.AddBuiltin(tfl::BuiltinOperator_LOGICAL_NOT, [] {
+    return std::unique_ptr<OpKernel>(new LogicalNotKernel());
   });
 }
 
