@@ -42,14 +42,20 @@ struct Case {
 };
 
 constexpr Case kCases[] = {
-    {"mmap_full", edgerun::FileReadMode::kMmap, edgerun::Verification::kFull, false},
-    {"read_full", edgerun::FileReadMode::kReadWhole, edgerun::Verification::kFull, false},
-    {"mmap_header", edgerun::FileReadMode::kMmap, edgerun::Verification::kHeader, false},
-    {"read_header", edgerun::FileReadMode::kReadWhole, edgerun::Verification::kHeader, false},
-    {"mmap_full_touch", edgerun::FileReadMode::kMmap, edgerun::Verification::kFull, true},
+    {"mmap_full", edgerun::FileReadMode::kMmap, edgerun::Verification::kFull,
+     false},
+    {"read_full", edgerun::FileReadMode::kReadWhole,
+     edgerun::Verification::kFull, false},
+    {"mmap_header", edgerun::FileReadMode::kMmap,
+     edgerun::Verification::kHeader, false},
+    {"read_header", edgerun::FileReadMode::kReadWhole,
+     edgerun::Verification::kHeader, false},
+    {"mmap_full_touch", edgerun::FileReadMode::kMmap,
+     edgerun::Verification::kFull, true},
 };
 
-void LoadModel(benchmark::State& state, const std::string& path, const Case& c) {
+void LoadModel(benchmark::State& state, const std::string& path,
+               const Case& c) {
   edgerun::LoadOptions options;
   options.verification = c.verification;
   size_t file_bytes = 0;
@@ -104,8 +110,10 @@ int main(int argc, char** argv) {
     // Warm the page cache, and fail early on a missing file.
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      std::fprintf(stderr, "load_bench: cannot read %s (set --model= or "
-                   "EDGERUN_SHARED_DIR)\n", path.c_str());
+      std::fprintf(stderr,
+                   "load_bench: cannot read %s (set --model= or "
+                   "EDGERUN_SHARED_DIR)\n",
+                   path.c_str());
       return 2;
     }
     std::vector<char> sink(1 << 16);

@@ -25,7 +25,8 @@ namespace fs = std::filesystem;
 constexpr uintmax_t kMaxRegressionFileBytes = 32 * 1024;
 
 std::vector<fs::path> RegressionFiles() {
-  const fs::path dir = fs::path(edgerun::testing::SourceDir()) / "fuzz" / "regression";
+  const fs::path dir =
+      fs::path(edgerun::testing::SourceDir()) / "fuzz" / "regression";
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -39,8 +40,8 @@ std::vector<fs::path> RegressionFiles() {
 
 TEST(FuzzRegression, ReplaysEveryFileWithoutCrashing) {
   const std::vector<fs::path> files = RegressionFiles();
-  ASSERT_FALSE(files.empty()) << "no files in fuzz/regression under "
-                              << edgerun::testing::SourceDir();
+  ASSERT_FALSE(files.empty())
+      << "no files in fuzz/regression under " << edgerun::testing::SourceDir();
   for (const fs::path& path : files) {
     SCOPED_TRACE(path.string());
     EXPECT_LE(fs::file_size(path), kMaxRegressionFileBytes);

@@ -22,7 +22,6 @@ import concurrent.futures
 import os
 import pathlib
 import random
-import shutil
 import signal
 import subprocess
 import sys

@@ -103,8 +103,8 @@ class ArgMinMaxKernel final : public OpKernel {
 
  private:
   template <typename Index>
-  void Dispatch(const Tensor& in, int64_t outer, int64_t axis_size, int64_t inner,
-                Index* out) const {
+  void Dispatch(const Tensor& in, int64_t outer, int64_t axis_size,
+                int64_t inner, Index* out) const {
     switch (in.type) {
       case DataType::kFloat32:
         ArgMinMax(in.data_as<float>(), outer, axis_size, inner, is_max_, out);

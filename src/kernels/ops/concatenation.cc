@@ -50,9 +50,10 @@ class ConcatenationKernel final : public OpKernel {
     if (ctx.num_inputs() < 1 || ctx.num_outputs() != 1) {
       return ctx.InvalidArgument("expects at least 1 input and 1 output");
     }
-    const auto* o = ctx.node().op != nullptr
-                        ? ctx.node().op->builtin_options_as_ConcatenationOptions()
-                        : nullptr;
+    const auto* o =
+        ctx.node().op != nullptr
+            ? ctx.node().op->builtin_options_as_ConcatenationOptions()
+            : nullptr;
     if (o != nullptr &&
         o->fused_activation_function() != tfl::ActivationFunctionType_NONE) {
       return ctx.Unimplemented(
@@ -64,7 +65,8 @@ class ConcatenationKernel final : public OpKernel {
     RETURN_IF_ERROR(CheckPresent(ctx, output, "output"));
     RETURN_IF_ERROR(movement::CheckSameType(ctx, *t0, *output));
     if (!movement::IsCopyableType(t0->type)) {
-      return ctx.Unimplemented("type " + TypeName(t0->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(t0->type) +
+                               " is not supported");
     }
     const int rank = t0->shape.rank();
     const int64_t raw_axis = o != nullptr ? o->axis() : 0;
@@ -75,7 +77,8 @@ class ConcatenationKernel final : public OpKernel {
       }
       axis_ = 0;
     } else {
-      RETURN_IF_ERROR(movement::NormalizeAxis(ctx, raw_axis, rank, "axis", &axis_));
+      RETURN_IF_ERROR(
+          movement::NormalizeAxis(ctx, raw_axis, rank, "axis", &axis_));
     }
     int64_t sum_axis = 0;
     requantize_ = false;
@@ -83,10 +86,10 @@ class ConcatenationKernel final : public OpKernel {
       const Tensor* t = ctx.input(i);
       RETURN_IF_ERROR(CheckPresent(ctx, t, "input"));
       if (t->type != t0->type || t->shape.rank() != rank) {
-        return ctx.InvalidArgument("input " + std::to_string(i) + " (" +
-                                   TypeName(t->type) + t->shape.ToString() +
-                                   ") does not match input 0 (" +
-                                   TypeName(t0->type) + t0->shape.ToString() + ")");
+        return ctx.InvalidArgument(
+            "input " + std::to_string(i) + " (" + TypeName(t->type) +
+            t->shape.ToString() + ") does not match input 0 (" +
+            TypeName(t0->type) + t0->shape.ToString() + ")");
       }
       for (int d = 0; d < rank; ++d) {
         if (d != axis_ && t->shape.dim(d) != t0->shape.dim(d)) {
@@ -101,7 +104,8 @@ class ConcatenationKernel final : public OpKernel {
             ctx, *t, *output, "int8 CONCATENATION does not rescale"));
       } else if (t0->type == DataType::kInt16) {
         if (t->quant.zero_point0() != 0 || output->quant.zero_point0() != 0) {
-          return ctx.InvalidArgument("int16 CONCATENATION needs zero points of 0");
+          return ctx.InvalidArgument(
+              "int16 CONCATENATION needs zero points of 0");
         }
       } else if (t0->type == DataType::kUInt8 && output->quant.quantized() &&
                  t->quant.quantized() &&
@@ -120,7 +124,8 @@ class ConcatenationKernel final : public OpKernel {
       dims[axis_] = sum_axis;
     }
     Shape out_shape;
-    RETURN_IF_ERROR(movement::CheckedShape(ctx, dims, "output shape", &out_shape));
+    RETURN_IF_ERROR(
+        movement::CheckedShape(ctx, dims, "output shape", &out_shape));
     return ctx.ResizeOutput(0, out_shape);
   }
 
@@ -129,7 +134,8 @@ class ConcatenationKernel final : public OpKernel {
     const size_t elem = DataTypeSize(output->type);
     const Shape& s0 = ctx.input(0)->shape;
     const int64_t outer = s0.rank() == 0 ? 1 : s0.FlatSize(0, axis_);
-    const int64_t inner = s0.rank() == 0 ? 1 : s0.FlatSize(axis_ + 1, s0.rank());
+    const int64_t inner =
+        s0.rank() == 0 ? 1 : s0.FlatSize(axis_ + 1, s0.rank());
     std::vector<const uint8_t*> inputs;
     std::vector<size_t> block;
     std::vector<std::vector<uint8_t>> rescaled;  // requantized uint8 inputs
@@ -171,9 +177,9 @@ class PackKernel final : public OpKernel {
       return ctx.InvalidArgument("expects at least 1 input and 1 output");
     }
     if (o != nullptr && o->values_count() != n) {
-      return ctx.InvalidArgument("values_count " + std::to_string(o->values_count()) +
-                                 " differs from the " + std::to_string(n) +
-                                 " inputs");
+      return ctx.InvalidArgument(
+          "values_count " + std::to_string(o->values_count()) +
+          " differs from the " + std::to_string(n) + " inputs");
     }
     const Tensor* t0 = ctx.input(0);
     RETURN_IF_ERROR(CheckPresent(ctx, t0, "input 0"));
@@ -181,7 +187,8 @@ class PackKernel final : public OpKernel {
     RETURN_IF_ERROR(CheckPresent(ctx, output, "output"));
     RETURN_IF_ERROR(movement::CheckSameType(ctx, *t0, *output));
     if (!movement::IsCopyableType(t0->type)) {
-      return ctx.Unimplemented("type " + TypeName(t0->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(t0->type) +
+                               " is not supported");
     }
     const int rank = t0->shape.rank();
     RETURN_IF_ERROR(movement::NormalizeAxis(ctx, o != nullptr ? o->axis() : 0,
@@ -190,10 +197,10 @@ class PackKernel final : public OpKernel {
       const Tensor* t = ctx.input(i);
       RETURN_IF_ERROR(CheckPresent(ctx, t, "input"));
       if (t->type != t0->type || !(t->shape == t0->shape)) {
-        return ctx.InvalidArgument("input " + std::to_string(i) + " (" +
-                                   TypeName(t->type) + t->shape.ToString() +
-                                   ") does not match input 0 (" +
-                                   TypeName(t0->type) + t0->shape.ToString() + ")");
+        return ctx.InvalidArgument(
+            "input " + std::to_string(i) + " (" + TypeName(t->type) +
+            t->shape.ToString() + ") does not match input 0 (" +
+            TypeName(t0->type) + t0->shape.ToString() + ")");
       }
       if (movement::IsQuantizedActivationType(t->type)) {
         RETURN_IF_ERROR(movement::CheckSameQuant(
@@ -203,7 +210,8 @@ class PackKernel final : public OpKernel {
     std::vector<int64_t> dims(t0->shape.dims().begin(), t0->shape.dims().end());
     dims.insert(dims.begin() + axis_, n);
     Shape out_shape;
-    RETURN_IF_ERROR(movement::CheckedShape(ctx, dims, "output shape", &out_shape));
+    RETURN_IF_ERROR(
+        movement::CheckedShape(ctx, dims, "output shape", &out_shape));
     return ctx.ResizeOutput(0, out_shape);
   }
 
@@ -213,7 +221,8 @@ class PackKernel final : public OpKernel {
     const Shape& s0 = ctx.input(0)->shape;
     const size_t elem = DataTypeSize(output->type);
     const int64_t outer = s0.FlatSize(0, axis_);
-    const size_t inner = static_cast<size_t>(s0.FlatSize(axis_, s0.rank())) * elem;
+    const size_t inner =
+        static_cast<size_t>(s0.FlatSize(axis_, s0.rank())) * elem;
     std::vector<const uint8_t*> inputs;
     for (int i = 0; i < ctx.num_inputs(); ++i) {
       inputs.push_back(static_cast<const uint8_t*>(ctx.input(i)->data));
@@ -251,7 +260,8 @@ class UnpackKernel final : public OpKernel {
           std::to_string(ctx.num_outputs()) + " outputs");
     }
     if (!movement::IsCopyableType(input->type)) {
-      return ctx.Unimplemented("type " + TypeName(input->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(input->type) +
+                               " is not supported");
     }
     std::vector<int32_t> dims = input->shape.dims();
     dims.erase(dims.begin() + axis_);
@@ -270,7 +280,8 @@ class UnpackKernel final : public OpKernel {
     const size_t elem = DataTypeSize(input->type);
     const int64_t outer = s.FlatSize(0, axis_);
     const int num = s.dim(axis_);
-    const size_t inner = static_cast<size_t>(s.FlatSize(axis_ + 1, s.rank())) * elem;
+    const size_t inner =
+        static_cast<size_t>(s.FlatSize(axis_ + 1, s.rank())) * elem;
     if (inner == 0) return OkStatus();
     const uint8_t* in = static_cast<const uint8_t*>(input->data);
     for (int64_t o = 0; o < outer; ++o) {

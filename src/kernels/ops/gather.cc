@@ -23,9 +23,12 @@ Status CheckIndexType(KernelContext& ctx, const Tensor& indices) {
 
 int64_t IndexAt(const Tensor& t, int64_t i) {
   switch (t.type) {
-    case DataType::kInt64: return t.data_as<int64_t>()[i];
-    case DataType::kInt16: return t.data_as<int16_t>()[i];
-    default: return t.data_as<int32_t>()[i];
+    case DataType::kInt64:
+      return t.data_as<int64_t>()[i];
+    case DataType::kInt16:
+      return t.data_as<int16_t>()[i];
+    default:
+      return t.data_as<int32_t>()[i];
   }
 }
 
@@ -40,7 +43,8 @@ class GatherKernel final : public OpKernel {
     RETURN_IF_ERROR(CheckIndexType(ctx, *indices));
     RETURN_IF_ERROR(movement::CheckSameType(ctx, *params, *ctx.output(0)));
     if (!movement::IsCopyableType(params->type)) {
-      return ctx.Unimplemented("type " + TypeName(params->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(params->type) +
+                               " is not supported");
     }
     const auto* o = ctx.node().op != nullptr
                         ? ctx.node().op->builtin_options_as_GatherOptions()
@@ -61,14 +65,17 @@ class GatherKernel final : public OpKernel {
     }
     for (int i = 0; i < batch_dims_; ++i) {
       if (params->shape.dim(i) != indices->shape.dim(i)) {
-        return ctx.InvalidArgument("params and indices differ in batch dimension " +
-                                   std::to_string(i));
+        return ctx.InvalidArgument(
+            "params and indices differ in batch dimension " +
+            std::to_string(i));
       }
     }
     std::vector<int64_t> dims;
     for (int i = 0; i < axis_; ++i) dims.push_back(params->shape.dim(i));
-    for (int i = batch_dims_; i < i_rank; ++i) dims.push_back(indices->shape.dim(i));
-    for (int i = axis_ + 1; i < p_rank; ++i) dims.push_back(params->shape.dim(i));
+    for (int i = batch_dims_; i < i_rank; ++i)
+      dims.push_back(indices->shape.dim(i));
+    for (int i = axis_ + 1; i < p_rank; ++i)
+      dims.push_back(params->shape.dim(i));
     Shape out;
     RETURN_IF_ERROR(movement::CheckedShape(ctx, dims, "output shape", &out));
     return ctx.ResizeOutput(0, out);
@@ -83,7 +90,8 @@ class GatherKernel final : public OpKernel {
     const int64_t batch = ps.FlatSize(0, batch_dims_);
     const int64_t outer = ps.FlatSize(batch_dims_, axis_);
     const int64_t axis_size = ps.dim(axis_);
-    const size_t inner = static_cast<size_t>(ps.FlatSize(axis_ + 1, ps.rank())) * elem;
+    const size_t inner =
+        static_cast<size_t>(ps.FlatSize(axis_ + 1, ps.rank())) * elem;
     const int64_t coords =
         batch == 0 ? 0 : indices->NumElements() / batch;  // per batch
     const uint8_t* in = static_cast<const uint8_t*>(params->data);
@@ -92,8 +100,9 @@ class GatherKernel final : public OpKernel {
     for (int64_t i = 0; i < indices->NumElements(); ++i) {
       const int64_t idx = IndexAt(*indices, i);
       if (idx < 0 || idx >= axis_size) {
-        return ctx.InvalidArgument("index " + std::to_string(idx) + " at position " +
-                                   std::to_string(i) + " is out of range [0, " +
+        return ctx.InvalidArgument("index " + std::to_string(idx) +
+                                   " at position " + std::to_string(i) +
+                                   " is out of range [0, " +
                                    std::to_string(axis_size) + ")");
       }
     }
@@ -127,7 +136,8 @@ class GatherNdKernel final : public OpKernel {
     RETURN_IF_ERROR(CheckIndexType(ctx, *indices));
     RETURN_IF_ERROR(movement::CheckSameType(ctx, *params, *ctx.output(0)));
     if (!movement::IsCopyableType(params->type)) {
-      return ctx.Unimplemented("type " + TypeName(params->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(params->type) +
+                               " is not supported");
     }
     const int i_rank = indices->shape.rank();
     if (i_rank < 1) return ctx.InvalidArgument("indices must have rank >= 1");

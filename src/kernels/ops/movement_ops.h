@@ -10,8 +10,8 @@ class KernelRegistry;
 
 void RegisterConcatenationKernels(KernelRegistry& registry);  // + PACK, UNPACK
 void RegisterSplitKernels(KernelRegistry& registry);          // SPLIT, SPLIT_V
-void RegisterTransposeKernels(KernelRegistry& registry);  // + DEPTH/SPACE
-void RegisterPadKernels(KernelRegistry& registry);        // PAD, PADV2, MIRROR
+void RegisterTransposeKernels(KernelRegistry& registry);      // + DEPTH/SPACE
+void RegisterPadKernels(KernelRegistry& registry);  // PAD, PADV2, MIRROR
 void RegisterStridedSliceKernels(KernelRegistry& registry);  // + SLICE
 void RegisterGatherKernels(KernelRegistry& registry);        // + GATHER_ND
 void RegisterTileKernels(KernelRegistry& registry);          // + BROADCAST_TO

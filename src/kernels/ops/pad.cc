@@ -36,10 +36,9 @@ Status PreparePaddings(KernelContext& ctx, const Tensor& input,
     (*before)[i] = pads[2 * i];
     (*after)[i] = pads[2 * i + 1];
     if ((*before)[i] < 0 || (*after)[i] < 0) {
-      return ctx.InvalidArgument("paddings must be non-negative, got " +
-                                 std::to_string((*before)[i]) + "," +
-                                 std::to_string((*after)[i]) + " on dim " +
-                                 std::to_string(i));
+      return ctx.InvalidArgument(
+          "paddings must be non-negative, got " + std::to_string((*before)[i]) +
+          "," + std::to_string((*after)[i]) + " on dim " + std::to_string(i));
     }
     dims[i] = input.shape.dim(i) + (*before)[i] + (*after)[i];
   }
@@ -93,7 +92,8 @@ class PadKernel final : public OpKernel {
     Tensor* output = ctx.output(0);
     RETURN_IF_ERROR(movement::CheckSameType(ctx, *input, *output));
     if (!movement::IsCopyableType(input->type)) {
-      return ctx.Unimplemented("type " + TypeName(input->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(input->type) +
+                               " is not supported");
     }
     const Tensor* value = ctx.num_inputs() > 2 ? ctx.input(2) : nullptr;
     if (value != nullptr) {
@@ -128,15 +128,18 @@ class PadKernel final : public OpKernel {
         break;
       case DataType::kUInt8:
         ConstantPad(*input, before_,
-                    ReadScalar<uint8_t>(value, static_cast<uint8_t>(zp)), *output);
+                    ReadScalar<uint8_t>(value, static_cast<uint8_t>(zp)),
+                    *output);
         break;
       case DataType::kInt8:
         ConstantPad(*input, before_,
-                    ReadScalar<int8_t>(value, static_cast<int8_t>(zp)), *output);
+                    ReadScalar<int8_t>(value, static_cast<int8_t>(zp)),
+                    *output);
         break;
       case DataType::kInt16:
         ConstantPad(*input, before_,
-                    ReadScalar<int16_t>(value, static_cast<int16_t>(zp)), *output);
+                    ReadScalar<int16_t>(value, static_cast<int16_t>(zp)),
+                    *output);
         break;
       case DataType::kBool:
         ConstantPad(*input, before_, ReadScalar<uint8_t>(value, 0), *output);
@@ -144,13 +147,16 @@ class PadKernel final : public OpKernel {
       default:
         switch (DataTypeSize(input->type)) {
           case 2:
-            ConstantPad(*input, before_, ReadScalar<uint16_t>(value, 0), *output);
+            ConstantPad(*input, before_, ReadScalar<uint16_t>(value, 0),
+                        *output);
             break;
           case 4:
-            ConstantPad(*input, before_, ReadScalar<uint32_t>(value, 0), *output);
+            ConstantPad(*input, before_, ReadScalar<uint32_t>(value, 0),
+                        *output);
             break;
           case 8:
-            ConstantPad(*input, before_, ReadScalar<uint64_t>(value, 0), *output);
+            ConstantPad(*input, before_, ReadScalar<uint64_t>(value, 0),
+                        *output);
             break;
           default:
             return ctx.Unimplemented("type " + TypeName(input->type) +
@@ -167,7 +173,8 @@ class PadKernel final : public OpKernel {
 
 // Source index along one axis of MIRROR_PAD (TFLite's GetInputDimension):
 // offset is 1 for REFLECT (edge not repeated), 0 for SYMMETRIC.
-int64_t MirrorIndex(int64_t padded, int64_t left, int64_t size, int64_t offset) {
+int64_t MirrorIndex(int64_t padded, int64_t left, int64_t size,
+                    int64_t offset) {
   if (padded < left) {
     const int64_t original = left + offset - 1;
     return original - std::min(padded, original - offset);
@@ -191,7 +198,8 @@ class MirrorPadKernel final : public OpKernel {
     const size_t elem = DataTypeSize(input->type);
     if (!movement::IsCopyableType(input->type) ||
         (elem != 1 && elem != 2 && elem != 4 && elem != 8)) {
-      return ctx.Unimplemented("type " + TypeName(input->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(input->type) +
+                               " is not supported");
     }
     const auto* o = ctx.node().op != nullptr
                         ? ctx.node().op->builtin_options_as_MirrorPadOptions()
@@ -207,9 +215,9 @@ class MirrorPadKernel final : public OpKernel {
       if (before_[i] > limit || after_[i] > limit ||
           (input->shape.dim(i) == 0 && before_[i] + after_[i] > 0)) {
         return ctx.InvalidArgument(
-            std::string("paddings on dim ") + std::to_string(i) + " exceed the " +
-            (offset_ ? "REFLECT" : "SYMMETRIC") + " limit for size " +
-            std::to_string(input->shape.dim(i)));
+            std::string("paddings on dim ") + std::to_string(i) +
+            " exceed the " + (offset_ ? "REFLECT" : "SYMMETRIC") +
+            " limit for size " + std::to_string(input->shape.dim(i)));
       }
     }
     return OkStatus();
@@ -219,11 +227,20 @@ class MirrorPadKernel final : public OpKernel {
     const Tensor* input = ctx.input(0);
     Tensor* output = ctx.output(0);
     switch (DataTypeSize(input->type)) {
-      case 1: Run<uint8_t>(*input, *output); break;
-      case 2: Run<uint16_t>(*input, *output); break;
-      case 4: Run<uint32_t>(*input, *output); break;
-      case 8: Run<uint64_t>(*input, *output); break;
-      default: break;
+      case 1:
+        Run<uint8_t>(*input, *output);
+        break;
+      case 2:
+        Run<uint16_t>(*input, *output);
+        break;
+      case 4:
+        Run<uint32_t>(*input, *output);
+        break;
+      case 8:
+        Run<uint64_t>(*input, *output);
+        break;
+      default:
+        break;
     }
     return OkStatus();
   }
@@ -246,14 +263,17 @@ class MirrorPadKernel final : public OpKernel {
       offsets[a].resize(n);
       for (int32_t p = 0; p < n; ++p) {
         offsets[a][p] =
-            MirrorIndex(p, before_[a], input.shape.dim(a), offset_) * in_strides[a];
+            MirrorIndex(p, before_[a], input.shape.dim(a), offset_) *
+            in_strides[a];
       }
     }
-    movement::ForEachIndex(output.shape.dims(), [&](const std::vector<int32_t>& idx) {
-      int64_t src = 0;
-      for (int a = 0; a < rank; ++a) src += offsets[a][idx[a]];
-      *out++ = in[src];
-    });
+    movement::ForEachIndex(output.shape.dims(),
+                           [&](const std::vector<int32_t>& idx) {
+                             int64_t src = 0;
+                             for (int a = 0; a < rank; ++a)
+                               src += offsets[a][idx[a]];
+                             *out++ = in[src];
+                           });
   }
 
   int offset_ = 1;

@@ -36,8 +36,10 @@ void AveragePool(const PoolGeometry& g, const T* in, Acc act_min, Acc act_max,
           Acc acc = 0;
           for (int fy = fy0; fy < fy1; ++fy) {
             const T* row =
-                in + ((static_cast<int64_t>(b) * g.in_h + iy0 + fy) * g.in_w + ix0) *
-                         g.channels + c;
+                in +
+                ((static_cast<int64_t>(b) * g.in_h + iy0 + fy) * g.in_w + ix0) *
+                    g.channels +
+                c;
             for (int fx = fx0; fx < fx1; ++fx) acc += row[fx * g.channels];
           }
           Acc v;
@@ -69,9 +71,12 @@ void MaxPool(const PoolGeometry& g, const T* in, T act_min, T act_max, T* out) {
           T m = std::numeric_limits<T>::lowest();
           for (int fy = fy0; fy < fy1; ++fy) {
             const T* row =
-                in + ((static_cast<int64_t>(b) * g.in_h + iy0 + fy) * g.in_w + ix0) *
-                         g.channels + c;
-            for (int fx = fx0; fx < fx1; ++fx) m = std::max(m, row[fx * g.channels]);
+                in +
+                ((static_cast<int64_t>(b) * g.in_h + iy0 + fy) * g.in_w + ix0) *
+                    g.channels +
+                c;
+            for (int fx = fx0; fx < fx1; ++fx)
+              m = std::max(m, row[fx * g.channels]);
           }
           *out++ = std::min(std::max(m, act_min), act_max);
         }
@@ -106,7 +111,8 @@ class PoolKernel final : public OpKernel {
     if (g.stride_h < 1 || g.stride_w < 1 || g.filter_h < 1 || g.filter_w < 1) {
       return ctx.InvalidArgument("strides and filter sizes must be positive");
     }
-    if (o->padding() != tfl::Padding_SAME && o->padding() != tfl::Padding_VALID) {
+    if (o->padding() != tfl::Padding_SAME &&
+        o->padding() != tfl::Padding_VALID) {
       return ctx.InvalidArgument("unknown padding");
     }
     g.out_h = ComputeOutSize(o->padding(), g.in_h, g.filter_h, g.stride_h, 1);
@@ -115,8 +121,10 @@ class PoolKernel final : public OpKernel {
       return ctx.InvalidArgument("filter larger than the input");
     }
     int offset = 0;
-    g.pad_h = ComputePadding(g.stride_h, 1, g.in_h, g.filter_h, g.out_h, &offset);
-    g.pad_w = ComputePadding(g.stride_w, 1, g.in_w, g.filter_w, g.out_w, &offset);
+    g.pad_h =
+        ComputePadding(g.stride_h, 1, g.in_h, g.filter_h, g.out_h, &offset);
+    g.pad_w =
+        ComputePadding(g.stride_w, 1, g.in_w, g.filter_w, g.out_w, &offset);
     const tfl::ActivationFunctionType act = o->fused_activation_function();
     switch (input->type) {
       case DataType::kFloat32: {
@@ -130,20 +138,23 @@ class PoolKernel final : public OpKernel {
       case DataType::kInt16: {
         if (!output->quant.quantized() || !(output->quant.scale0() > 0.f)) {
           if (act != tfl::ActivationFunctionType_NONE) {
-            return ctx.InvalidArgument("fused activation needs a quantized output");
+            return ctx.InvalidArgument(
+                "fused activation needs a quantized output");
           }
           const QuantRange r = TypeRange(input->type);
           qmin_ = r.min;
           qmax_ = r.max;
         } else {
-          ASSIGN_OR_RETURN(const QuantRange r, QuantizedActivationRange(act, *output));
+          ASSIGN_OR_RETURN(const QuantRange r,
+                           QuantizedActivationRange(act, *output));
           qmin_ = r.min;
           qmax_ = r.max;
         }
         break;
       }
       default:
-        return ctx.Unimplemented("type " + TypeName(input->type) + " is not supported");
+        return ctx.Unimplemented("type " + TypeName(input->type) +
+                                 " is not supported");
     }
     if (average_ && g.batches > 0 && g.channels > 0) {
       // Every window must overlap the input, or its average is undefined.
@@ -160,7 +171,8 @@ class PoolKernel final : public OpKernel {
         }
       }
     }
-    return ctx.ResizeOutput(0, Shape({g.batches, g.out_h, g.out_w, g.channels}));
+    return ctx.ResizeOutput(0,
+                            Shape({g.batches, g.out_h, g.out_w, g.channels}));
   }
 
   Status Eval(KernelContext& ctx) override {
@@ -177,10 +189,17 @@ class PoolKernel final : public OpKernel {
                          output->data_as<float>());
         }
         break;
-      case DataType::kUInt8: Run<uint8_t>(*input, *output); break;
-      case DataType::kInt8: Run<int8_t>(*input, *output); break;
-      case DataType::kInt16: Run<int16_t>(*input, *output); break;
-      default: break;
+      case DataType::kUInt8:
+        Run<uint8_t>(*input, *output);
+        break;
+      case DataType::kInt8:
+        Run<int8_t>(*input, *output);
+        break;
+      case DataType::kInt16:
+        Run<int16_t>(*input, *output);
+        break;
+      default:
+        break;
     }
     return OkStatus();
   }

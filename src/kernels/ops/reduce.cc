@@ -174,18 +174,26 @@ class ReduceKernel final : public OpKernel {
     const Tensor* input = ctx.input(0);
     Tensor* output = ctx.output(0);
     switch (input->type) {
-      case DataType::kFloat32: return EvalPlain<float, float>(*input, *output);
-      case DataType::kInt32: return EvalPlain<int32_t, int64_t>(*input, *output);
-      case DataType::kInt64: return EvalPlain<int64_t, int64_t>(*input, *output);
-      case DataType::kUInt8: return EvalQuant<uint8_t>(*input, *output);
-      case DataType::kInt8: return EvalQuant<int8_t>(*input, *output);
-      case DataType::kInt16: return EvalQuant<int16_t>(*input, *output);
-      default: return ctx.Unimplemented("unsupported type");
+      case DataType::kFloat32:
+        return EvalPlain<float, float>(*input, *output);
+      case DataType::kInt32:
+        return EvalPlain<int32_t, int64_t>(*input, *output);
+      case DataType::kInt64:
+        return EvalPlain<int64_t, int64_t>(*input, *output);
+      case DataType::kUInt8:
+        return EvalQuant<uint8_t>(*input, *output);
+      case DataType::kInt8:
+        return EvalQuant<int8_t>(*input, *output);
+      case DataType::kInt16:
+        return EvalQuant<int16_t>(*input, *output);
+      default:
+        return ctx.Unimplemented("unsupported type");
     }
   }
 
  private:
-  Status CheckTypes(KernelContext& ctx, const Tensor& input, const Tensor& output) {
+  Status CheckTypes(KernelContext& ctx, const Tensor& input,
+                    const Tensor& output) {
     const DataType t = input.type;
     bool ok = false;
     switch (op_) {
@@ -206,16 +214,18 @@ class ReduceKernel final : public OpKernel {
     }
     if (!ok) {
       return ctx.Unimplemented("type " + TypeName(t) + " is not supported" +
-                               (op_ == ReduceOp::kProd ? " (uint8 and unquantized "
-                                                         "8/16-bit REDUCE_PROD)"
-                                                       : ""));
+                               (op_ == ReduceOp::kProd
+                                    ? " (uint8 and unquantized "
+                                      "8/16-bit REDUCE_PROD)"
+                                    : ""));
     }
     if (movement::IsQuantizedActivationType(t)) {
       if (!input.quant.quantized() || !output.quant.quantized() ||
           !(input.quant.scale0() > 0.f) || !(output.quant.scale0() > 0.f)) {
         if (op_ == ReduceOp::kMean || op_ == ReduceOp::kSum) {
-          return ctx.InvalidArgument("quantized " + TypeName(t) +
-                                     " MEAN/SUM needs scales on input and output");
+          return ctx.InvalidArgument(
+              "quantized " + TypeName(t) +
+              " MEAN/SUM needs scales on input and output");
         }
       }
       if (t == DataType::kInt16 &&
@@ -230,8 +240,7 @@ class ReduceKernel final : public OpKernel {
     return OkStatus();
   }
 
-  Status PrepareQuantized(const Tensor& input,
-                          const Tensor& output, int rank) {
+  Status PrepareQuantized(const Tensor& input, const Tensor& output, int rank) {
     if (!movement::IsQuantizedActivationType(input.type)) return OkStatus();
     const double in_scale = input.quant.scale0();
     const double out_scale = output.quant.scale0();
@@ -259,13 +268,16 @@ class ReduceKernel final : public OpKernel {
     std::vector<Acc> acc;
     Acc init{};
     if (op_ == ReduceOp::kProd) init = Acc(1);
-    if (op_ == ReduceOp::kMax) init = static_cast<Acc>(std::numeric_limits<T>::lowest());
-    if (op_ == ReduceOp::kMin) init = static_cast<Acc>(std::numeric_limits<T>::max());
+    if (op_ == ReduceOp::kMax)
+      init = static_cast<Acc>(std::numeric_limits<T>::lowest());
+    if (op_ == ReduceOp::kMin)
+      init = static_cast<Acc>(std::numeric_limits<T>::max());
     Accumulate<T, Acc>(layout_, input.data_as<T>(), op_, init, acc);
     if (op_ == ReduceOp::kMean) {
       if (layout_.count == 0) {
         // TFLite fills an empty mean with quiet NaN (0 for integers).
-        for (int64_t i = 0; i < n; ++i) out[i] = std::numeric_limits<T>::quiet_NaN();
+        for (int64_t i = 0; i < n; ++i)
+          out[i] = std::numeric_limits<T>::quiet_NaN();
         return OkStatus();
       }
       for (int64_t i = 0; i < n; ++i) {
@@ -290,8 +302,8 @@ class ReduceKernel final : public OpKernel {
       case ReduceOp::kMax:
       case ReduceOp::kMin: {
         std::vector<int32_t> acc;
-        Accumulate<T, int32_t>(layout_, in, op_, op_ == ReduceOp::kMax ? lo : hi,
-                               acc);
+        Accumulate<T, int32_t>(layout_, in, op_,
+                               op_ == ReduceOp::kMax ? lo : hi, acc);
         for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(acc[i]);
         return OkStatus();
       }
@@ -313,7 +325,8 @@ class ReduceKernel final : public OpKernel {
       const float scale = input.quant.scale0() / output.quant.scale0();
       const float bias = -in_zp * scale * static_cast<float>(count);
       for (int64_t i = 0; i < n; ++i) {
-        int32_t v = static_cast<int32_t>(std::round(sum[i] * scale + bias)) + out_zp;
+        int32_t v =
+            static_cast<int32_t>(std::round(sum[i] * scale + bias)) + out_zp;
         out[i] = static_cast<T>(std::clamp(v, lo, hi));
       }
       return OkStatus();
@@ -326,10 +339,12 @@ class ReduceKernel final : public OpKernel {
       const float vmin = static_cast<float>(lo - out_zp);
       const float vmax = static_cast<float>(hi - out_zp);
       for (int64_t i = 0; i < n; ++i) {
-        float v = static_cast<float>(static_cast<int64_t>(sum[i]) - in_zp * count) *
-                  scale;
+        float v =
+            static_cast<float>(static_cast<int64_t>(sum[i]) - in_zp * count) *
+            scale;
         v = std::min(std::max(v, vmin), vmax);
-        out[i] = static_cast<T>(static_cast<int32_t>(std::nearbyint(v)) + out_zp);
+        out[i] =
+            static_cast<T>(static_cast<int32_t>(std::nearbyint(v)) + out_zp);
       }
       return OkStatus();
     }
@@ -339,13 +354,15 @@ class ReduceKernel final : public OpKernel {
     int shift = 63 - __builtin_clzll(static_cast<uint64_t>(count));
     shift = std::min(shift, 32);
     shift = std::min(shift, 31 + shift_out);
-    multiplier = static_cast<int32_t>((static_cast<int64_t>(multiplier) << shift) /
-                                      count);
+    multiplier = static_cast<int32_t>(
+        (static_cast<int64_t>(multiplier) << shift) / count);
     shift_out -= shift;
     for (int64_t i = 0; i < n; ++i) {
       const int32_t shifted =
           static_cast<int32_t>(static_cast<int64_t>(sum[i]) - in_zp * count);
-      int32_t v = MultiplyByQuantizedMultiplier(shifted, multiplier, shift_out) + out_zp;
+      int32_t v =
+          MultiplyByQuantizedMultiplier(shifted, multiplier, shift_out) +
+          out_zp;
       out[i] = static_cast<T>(std::clamp(v, lo, hi));
     }
     return OkStatus();

@@ -66,7 +66,8 @@ class ReshapeKernel final : public OpKernel {
     int unknown = -1;
     for (size_t i = 0; i < dims.size(); ++i) {
       if (dims[i] == -1) {
-        if (unknown >= 0) return ctx.InvalidArgument("more than one -1 in new shape");
+        if (unknown >= 0)
+          return ctx.InvalidArgument("more than one -1 in new shape");
         unknown = static_cast<int>(i);
       } else if (dims[i] < 0) {
         return ctx.InvalidArgument("negative dimension in new shape");
@@ -110,7 +111,8 @@ class SqueezeKernel final : public OpKernel {
         o->squeeze_dims()->size() > 0) {
       for (int32_t d : *o->squeeze_dims()) {
         int axis = 0;
-        RETURN_IF_ERROR(movement::NormalizeAxis(ctx, d, rank, "squeeze dim", &axis));
+        RETURN_IF_ERROR(
+            movement::NormalizeAxis(ctx, d, rank, "squeeze dim", &axis));
         if (in.dim(axis) != 1) {
           return ctx.InvalidArgument("cannot squeeze dimension " +
                                      std::to_string(axis) + " of shape " +
@@ -139,8 +141,9 @@ class ExpandDimsKernel final : public OpKernel {
     const Tensor* axis_t = ctx.input(1);
     RETURN_IF_ERROR(CheckPresent(ctx, axis_t, "axis"));
     if (axis_t->NumElements() != 1) {
-      return ctx.InvalidArgument("axis must have exactly one element, got shape " +
-                                 axis_t->shape.ToString());
+      return ctx.InvalidArgument(
+          "axis must have exactly one element, got shape " +
+          axis_t->shape.ToString());
     }
     if (axis_t->type != DataType::kInt32 && axis_t->type != DataType::kInt64) {
       return ctx.InvalidArgument("axis must be int32 or int64, got " +
@@ -166,10 +169,12 @@ class ExpandDimsKernel final : public OpKernel {
 }  // namespace
 
 void RegisterReshapeKernels(KernelRegistry& registry) {
-  registry.AddBuiltin(tfl::BuiltinOperator_RESHAPE,
-                      [] { return std::unique_ptr<OpKernel>(new ReshapeKernel()); });
-  registry.AddBuiltin(tfl::BuiltinOperator_SQUEEZE,
-                      [] { return std::unique_ptr<OpKernel>(new SqueezeKernel()); });
+  registry.AddBuiltin(tfl::BuiltinOperator_RESHAPE, [] {
+    return std::unique_ptr<OpKernel>(new ReshapeKernel());
+  });
+  registry.AddBuiltin(tfl::BuiltinOperator_SQUEEZE, [] {
+    return std::unique_ptr<OpKernel>(new SqueezeKernel());
+  });
   registry.AddBuiltin(tfl::BuiltinOperator_EXPAND_DIMS, [] {
     return std::unique_ptr<OpKernel>(new ExpandDimsKernel());
   });

@@ -44,7 +44,8 @@ void Interpolation(int value, float scale, bool half_pixel, int in_size,
 
 // Float weights; `rounding` is 0.5 for integer outputs (then truncation).
 template <typename T>
-void BilinearFloat(const ResizeGeometry& g, const T* in, float rounding, T* out) {
+void BilinearFloat(const ResizeGeometry& g, const T* in, float rounding,
+                   T* out) {
   const float hs = Scale(g.in_h, g.out_h, g.align_corners);
   const float ws = Scale(g.in_w, g.out_w, g.align_corners);
   const int64_t row = static_cast<int64_t>(g.in_w) * g.channels;
@@ -112,10 +113,11 @@ void BilinearInteger(const ResizeGeometry& g, const T* in, T* out) {
         const int64_t dy = iy - kOne * y0;
         const int64_t dx = ix - kOne * x0;
         for (int c = 0; c < g.channels; ++c) {
-          const int64_t v = static_cast<int64_t>(p00[c]) * (kOne - dy) * (kOne - dx) +
-                            static_cast<int64_t>(p10[c]) * dy * (kOne - dx) +
-                            static_cast<int64_t>(p01[c]) * (kOne - dy) * dx +
-                            static_cast<int64_t>(p11[c]) * dy * dx;
+          const int64_t v =
+              static_cast<int64_t>(p00[c]) * (kOne - dy) * (kOne - dx) +
+              static_cast<int64_t>(p10[c]) * dy * (kOne - dx) +
+              static_cast<int64_t>(p01[c]) * (kOne - dy) * dx +
+              static_cast<int64_t>(p11[c]) * dy * dx;
           const int64_t round = v > 0 ? (1 << 19) : -(1 << 19);
           *out++ = static_cast<T>((v + round) / (1 << 20));
         }
@@ -131,8 +133,10 @@ template <typename T>
 void BilinearXnnpack(const ResizeGeometry& g, const T* in, T* out) {
   const int wa = g.align_corners && g.out_w != 1 ? 1 : 0;
   const int ha = g.align_corners && g.out_h != 1 ? 1 : 0;
-  const float ws = static_cast<float>(g.in_w - wa) / static_cast<float>(g.out_w - wa);
-  const float hs = static_cast<float>(g.in_h - ha) / static_cast<float>(g.out_h - ha);
+  const float ws =
+      static_cast<float>(g.in_w - wa) / static_cast<float>(g.out_w - wa);
+  const float hs =
+      static_cast<float>(g.in_h - ha) / static_cast<float>(g.out_h - ha);
   const bool corner_aligned = g.align_corners || !g.half_pixel_centers;
   const int32_t y_max = g.in_h - 1, x_max = g.in_w - 1;
   // Source index (low), neighbour (high) and Q11 weight along one axis.
@@ -145,7 +149,8 @@ void BilinearXnnpack(const ResizeGeometry& g, const T* in, T* out) {
     }
     *lo = std::min(static_cast<int32_t>(v), max);
     *hi = std::min(*lo + 1, max);
-    *w = static_cast<int16_t>(std::lrint((v - static_cast<float>(*lo)) * 2048.0f));
+    *w = static_cast<int16_t>(
+        std::lrint((v - static_cast<float>(*lo)) * 2048.0f));
   };
   std::vector<int32_t> x0(g.out_w), x1(g.out_w), wx(g.out_w);
   for (int x = 0; x < g.out_w; ++x) axis(x, ws, x_max, &x0[x], &x1[x], &wx[x]);
@@ -156,17 +161,24 @@ void BilinearXnnpack(const ResizeGeometry& g, const T* in, T* out) {
       int32_t y0, y1, wy;
       axis(y, hs, y_max, &y0, &y1, &wy);
       for (int x = 0; x < g.out_w; ++x) {
-        const T* tl = base + y0 * row + static_cast<int64_t>(x0[x]) * g.channels;
-        const T* tr = base + y0 * row + static_cast<int64_t>(x1[x]) * g.channels;
-        const T* bl = base + y1 * row + static_cast<int64_t>(x0[x]) * g.channels;
-        const T* br = base + y1 * row + static_cast<int64_t>(x1[x]) * g.channels;
+        const T* tl =
+            base + y0 * row + static_cast<int64_t>(x0[x]) * g.channels;
+        const T* tr =
+            base + y0 * row + static_cast<int64_t>(x1[x]) * g.channels;
+        const T* bl =
+            base + y1 * row + static_cast<int64_t>(x0[x]) * g.channels;
+        const T* br =
+            base + y1 * row + static_cast<int64_t>(x1[x]) * g.channels;
         for (int c = 0; c < g.channels; ++c) {
-          const int32_t t = static_cast<int32_t>(static_cast<uint32_t>(tl[c]) << 11) +
-                            (tr[c] - tl[c]) * wx[x];
-          const int32_t bt = static_cast<int32_t>(static_cast<uint32_t>(bl[c]) << 11) +
-                             (br[c] - bl[c]) * wx[x];
+          const int32_t t =
+              static_cast<int32_t>(static_cast<uint32_t>(tl[c]) << 11) +
+              (tr[c] - tl[c]) * wx[x];
+          const int32_t bt =
+              static_cast<int32_t>(static_cast<uint32_t>(bl[c]) << 11) +
+              (br[c] - bl[c]) * wx[x];
           const int32_t acc =
-              static_cast<int32_t>(static_cast<uint32_t>(t) << 11) + (bt - t) * wy;
+              static_cast<int32_t>(static_cast<uint32_t>(t) << 11) +
+              (bt - t) * wy;
           *out++ = static_cast<T>((acc + (1 << 21)) >> 22);
         }
       }
@@ -180,10 +192,11 @@ int32_t Nearest(int value, int in_size, int out_size, bool align_corners,
                           ? (in_size - 1) / static_cast<float>(out_size - 1)
                           : in_size / static_cast<float>(out_size);
   const float offset = half_pixel ? 0.5f : 0.0f;
-  int32_t r = std::min(
-      align_corners ? static_cast<int32_t>(std::round((value + offset) * scale))
-                    : static_cast<int32_t>(std::floor((value + offset) * scale)),
-      in_size - 1);
+  int32_t r =
+      std::min(align_corners
+                   ? static_cast<int32_t>(std::round((value + offset) * scale))
+                   : static_cast<int32_t>(std::floor((value + offset) * scale)),
+               in_size - 1);
   if (half_pixel) r = std::max(0, r);
   return r;
 }
@@ -199,8 +212,8 @@ class ResizeKernel final : public OpKernel {
     const Tensor* size = ctx.input(1);
     RETURN_IF_ERROR(CheckRank(ctx, size, 1, "size"));
     if (size->shape.dim(0) != 2 || size->type != DataType::kInt32) {
-      return ctx.InvalidArgument("size must be int32[2], got " + TypeName(size->type) +
-                                 size->shape.ToString());
+      return ctx.InvalidArgument("size must be int32[2], got " +
+                                 TypeName(size->type) + size->shape.ToString());
     }
     RETURN_IF_ERROR(movement::CheckSameType(ctx, *input, *ctx.output(0)));
     switch (input->type) {
@@ -214,19 +227,23 @@ class ResizeKernel final : public OpKernel {
         if (!bilinear_) break;
         [[fallthrough]];
       default:
-        return ctx.Unimplemented("type " + TypeName(input->type) + " is not supported");
+        return ctx.Unimplemented("type " + TypeName(input->type) +
+                                 " is not supported");
     }
     ResizeGeometry& g = geometry_;
     g.align_corners = false;
     g.half_pixel_centers = false;
     if (ctx.node().op != nullptr) {
       if (bilinear_) {
-        if (const auto* o = ctx.node().op->builtin_options_as_ResizeBilinearOptions()) {
+        if (const auto* o =
+                ctx.node().op->builtin_options_as_ResizeBilinearOptions()) {
           g.align_corners = o->align_corners();
           g.half_pixel_centers = o->half_pixel_centers();
         }
       } else if (const auto* o =
-                     ctx.node().op->builtin_options_as_ResizeNearestNeighborOptions()) {
+                     ctx.node()
+                         .op
+                         ->builtin_options_as_ResizeNearestNeighborOptions()) {
         g.align_corners = o->align_corners();
         g.half_pixel_centers = o->half_pixel_centers();
       }
@@ -245,7 +262,8 @@ class ResizeKernel final : public OpKernel {
     const int32_t* sz = size->data_as<int32_t>();
     if (sz[0] <= 0 || sz[1] <= 0) {
       return ctx.InvalidArgument("output size must be positive, got " +
-                                 std::to_string(sz[0]) + "x" + std::to_string(sz[1]));
+                                 std::to_string(sz[0]) + "x" +
+                                 std::to_string(sz[1]));
     }
     g.batches = input->shape.dim(0);
     g.in_h = input->shape.dim(1);
@@ -258,7 +276,8 @@ class ResizeKernel final : public OpKernel {
     }
     if (g.in_h > (1 << 20) || g.in_w > (1 << 20) || g.out_h > (1 << 20) ||
         g.out_w > (1 << 20)) {
-      return ctx.InvalidArgument("image dimensions above 2^20 are not supported");
+      return ctx.InvalidArgument(
+          "image dimensions above 2^20 are not supported");
     }
     Shape out;
     RETURN_IF_ERROR(movement::CheckedShape(
@@ -273,34 +292,49 @@ class ResizeKernel final : public OpKernel {
     const ResizeGeometry& g = geometry_;
     if (!bilinear_) {
       switch (DataTypeSize(input->type)) {
-        case 1: NearestCopy<uint8_t>(*input, *output); break;
-        case 2: NearestCopy<uint16_t>(*input, *output); break;
-        case 4: NearestCopy<uint32_t>(*input, *output); break;
-        case 8: NearestCopy<uint64_t>(*input, *output); break;
-        default: break;
+        case 1:
+          NearestCopy<uint8_t>(*input, *output);
+          break;
+        case 2:
+          NearestCopy<uint16_t>(*input, *output);
+          break;
+        case 4:
+          NearestCopy<uint32_t>(*input, *output);
+          break;
+        case 8:
+          NearestCopy<uint64_t>(*input, *output);
+          break;
+        default:
+          break;
       }
       return OkStatus();
     }
     switch (input->type) {
       case DataType::kFloat32:
-        BilinearFloat(g, input->data_as<float>(), 0.f, output->data_as<float>());
+        BilinearFloat(g, input->data_as<float>(), 0.f,
+                      output->data_as<float>());
         break;
       case DataType::kUInt8:
         if (xnnpack_) {
-          BilinearXnnpack(g, input->data_as<uint8_t>(), output->data_as<uint8_t>());
+          BilinearXnnpack(g, input->data_as<uint8_t>(),
+                          output->data_as<uint8_t>());
         } else {
-          BilinearFloat(g, input->data_as<uint8_t>(), 0.5f, output->data_as<uint8_t>());
+          BilinearFloat(g, input->data_as<uint8_t>(), 0.5f,
+                        output->data_as<uint8_t>());
         }
         break;
       case DataType::kInt8:
         if (xnnpack_) {
-          BilinearXnnpack(g, input->data_as<int8_t>(), output->data_as<int8_t>());
+          BilinearXnnpack(g, input->data_as<int8_t>(),
+                          output->data_as<int8_t>());
         } else {
-          BilinearInteger(g, input->data_as<int8_t>(), output->data_as<int8_t>());
+          BilinearInteger(g, input->data_as<int8_t>(),
+                          output->data_as<int8_t>());
         }
         break;
       case DataType::kInt16:
-        BilinearInteger(g, input->data_as<int16_t>(), output->data_as<int16_t>());
+        BilinearInteger(g, input->data_as<int16_t>(),
+                        output->data_as<int16_t>());
         break;
       default:
         break;
@@ -317,7 +351,8 @@ class ResizeKernel final : public OpKernel {
     const int64_t row = static_cast<int64_t>(g.in_w) * g.channels;
     std::vector<int32_t> xs(g.out_w);
     for (int x = 0; x < g.out_w; ++x) {
-      xs[x] = Nearest(x, g.in_w, g.out_w, g.align_corners, g.half_pixel_centers);
+      xs[x] =
+          Nearest(x, g.in_w, g.out_w, g.align_corners, g.half_pixel_centers);
     }
     for (int b = 0; b < g.batches; ++b) {
       for (int y = 0; y < g.out_h; ++y) {

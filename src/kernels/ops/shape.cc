@@ -57,7 +57,8 @@ class FillKernel final : public OpKernel {
     const size_t elem = DataTypeSize(value->type);
     if (!movement::IsCopyableType(value->type) ||
         (elem != 1 && elem != 2 && elem != 4 && elem != 8)) {
-      return ctx.Unimplemented("type " + TypeName(value->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(value->type) +
+                               " is not supported");
     }
     if (dims_t->type != DataType::kInt32 && dims_t->type != DataType::kInt64) {
       return ctx.InvalidArgument("dims must be int32 or int64, got " +
@@ -79,11 +80,20 @@ class FillKernel final : public OpKernel {
     Tensor* output = ctx.output(0);
     const int64_t n = output->NumElements();
     switch (DataTypeSize(value->type)) {
-      case 1: Fill<uint8_t>(*value, n, *output); break;
-      case 2: Fill<uint16_t>(*value, n, *output); break;
-      case 4: Fill<uint32_t>(*value, n, *output); break;
-      case 8: Fill<uint64_t>(*value, n, *output); break;
-      default: break;
+      case 1:
+        Fill<uint8_t>(*value, n, *output);
+        break;
+      case 2:
+        Fill<uint16_t>(*value, n, *output);
+        break;
+      case 4:
+        Fill<uint32_t>(*value, n, *output);
+        break;
+      case 8:
+        Fill<uint64_t>(*value, n, *output);
+        break;
+      default:
+        break;
     }
     return OkStatus();
   }
@@ -105,7 +115,8 @@ class ZerosLikeKernel final : public OpKernel {
     RETURN_IF_ERROR(CheckPresent(ctx, input, "input"));
     RETURN_IF_ERROR(movement::CheckSameType(ctx, *input, *ctx.output(0)));
     if (!movement::IsCopyableType(input->type)) {
-      return ctx.Unimplemented("type " + TypeName(input->type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(input->type) +
+                               " is not supported");
     }
     return ctx.ResizeOutput(0, input->shape);
   }

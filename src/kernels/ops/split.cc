@@ -19,7 +19,8 @@ void SplitInto(KernelContext& ctx, const Tensor& input, int axis) {
   const Shape& s = input.shape;
   const size_t elem = DataTypeSize(input.type);
   const int64_t outer = s.FlatSize(0, axis);
-  const size_t inner = static_cast<size_t>(s.FlatSize(axis + 1, s.rank())) * elem;
+  const size_t inner =
+      static_cast<size_t>(s.FlatSize(axis + 1, s.rank())) * elem;
   const uint8_t* in = static_cast<const uint8_t*>(input.data);
   for (int64_t o = 0; o < outer; ++o) {
     for (int i = 0; i < ctx.num_outputs(); ++i) {
@@ -35,7 +36,8 @@ void SplitInto(KernelContext& ctx, const Tensor& input, int axis) {
 
 Status CheckOutputs(KernelContext& ctx, const Tensor& input) {
   if (!movement::IsCopyableType(input.type)) {
-    return ctx.Unimplemented("type " + TypeName(input.type) + " is not supported");
+    return ctx.Unimplemented("type " + TypeName(input.type) +
+                             " is not supported");
   }
   for (int i = 0; i < ctx.num_outputs(); ++i) {
     Tensor* out = ctx.output(i);
@@ -71,9 +73,9 @@ class SplitKernel final : public OpKernel {
                         : nullptr;
     const int num = ctx.num_outputs();
     if (o != nullptr && o->num_splits() != num) {
-      return ctx.InvalidArgument("num_splits " + std::to_string(o->num_splits()) +
-                                 " differs from the " + std::to_string(num) +
-                                 " outputs");
+      return ctx.InvalidArgument(
+          "num_splits " + std::to_string(o->num_splits()) +
+          " differs from the " + std::to_string(num) + " outputs");
     }
     const Tensor* axis_t = ctx.input(0);
     RETURN_IF_ERROR(CheckPresent(ctx, axis_t, "axis"));
@@ -86,8 +88,8 @@ class SplitKernel final : public OpKernel {
     if (dim % num != 0) {
       return ctx.InvalidArgument("dimension " + std::to_string(axis_) + " of " +
                                  input->shape.ToString() +
-                                 " is not divisible into " + std::to_string(num) +
-                                 " splits");
+                                 " is not divisible into " +
+                                 std::to_string(num) + " splits");
     }
     Shape piece = input->shape;
     piece.set_dim(axis_, dim / num);
@@ -128,7 +130,8 @@ class SplitVKernel final : public OpKernel {
     }
     RETURN_IF_ERROR(ReadAxis(ctx, 2, input->shape.rank(), &axis_));
     std::vector<int64_t> sizes;
-    RETURN_IF_ERROR(movement::ReadIndexTensor(ctx, *sizes_t, "size_splits", &sizes));
+    RETURN_IF_ERROR(
+        movement::ReadIndexTensor(ctx, *sizes_t, "size_splits", &sizes));
     const int64_t dim = input->shape.dim(axis_);
     int unknown = -1;
     int64_t known = 0;

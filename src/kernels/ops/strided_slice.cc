@@ -31,7 +31,8 @@ struct SliceSpec {
 
 // Copies the sliced elements (row-major over the counts) to `out`.
 template <typename T>
-void CopySlice(const T* in, const Shape& in_shape, const SliceSpec& spec, T* out) {
+void CopySlice(const T* in, const Shape& in_shape, const SliceSpec& spec,
+               T* out) {
   const int rank = in_shape.rank();
   if (rank == 0) {
     *out = *in;
@@ -64,11 +65,12 @@ void CopySlice(const T* in, const Shape& in_shape, const SliceSpec& spec, T* out
   });
 }
 
-Status CopySliceAny(KernelContext& ctx, const Tensor& input, const SliceSpec& spec,
-                    Tensor& output) {
+Status CopySliceAny(KernelContext& ctx, const Tensor& input,
+                    const SliceSpec& spec, Tensor& output) {
   switch (DataTypeSize(input.type)) {
     case 1:
-      CopySlice(input.data_as<uint8_t>(), input.shape, spec, output.data_as<uint8_t>());
+      CopySlice(input.data_as<uint8_t>(), input.shape, spec,
+                output.data_as<uint8_t>());
       break;
     case 2:
       CopySlice(input.data_as<uint16_t>(), input.shape, spec,
@@ -83,7 +85,8 @@ Status CopySliceAny(KernelContext& ctx, const Tensor& input, const SliceSpec& sp
                 output.data_as<uint64_t>());
       break;
     default:
-      return ctx.Unimplemented("type " + TypeName(input.type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(input.type) +
+                               " is not supported");
   }
   return OkStatus();
 }
@@ -92,7 +95,8 @@ Status CheckElementType(KernelContext& ctx, const Tensor& input) {
   const size_t elem = DataTypeSize(input.type);
   if (!movement::IsCopyableType(input.type) ||
       (elem != 1 && elem != 2 && elem != 4 && elem != 8)) {
-    return ctx.Unimplemented("type " + TypeName(input.type) + " is not supported");
+    return ctx.Unimplemented("type " + TypeName(input.type) +
+                             " is not supported");
   }
   return OkStatus();
 }
@@ -116,8 +120,10 @@ class StridedSliceKernel final : public OpKernel {
       }
     }
     const int count = ctx.input(1)->shape.dim(0);
-    if (ctx.input(2)->shape.dim(0) != count || ctx.input(3)->shape.dim(0) != count) {
-      return ctx.InvalidArgument("begin, end and strides must have equal lengths");
+    if (ctx.input(2)->shape.dim(0) != count ||
+        ctx.input(3)->shape.dim(0) != count) {
+      return ctx.InvalidArgument(
+          "begin, end and strides must have equal lengths");
     }
     if (count > 31) {
       return ctx.InvalidArgument("at most 31 slice indices are supported");
@@ -140,20 +146,25 @@ class StridedSliceKernel final : public OpKernel {
   // output dims, as TFLite's BuildStridedSliceParams does: new axes become
   // size-1 dims of an "effective" input, ellipsis expands to full ranges.
   Status Build(KernelContext& ctx, std::vector<int32_t>* out_dims) {
-    const auto* o = ctx.node().op != nullptr
-                        ? ctx.node().op->builtin_options_as_StridedSliceOptions()
-                        : nullptr;
-    const uint32_t begin_mask_in = o ? static_cast<uint32_t>(o->begin_mask()) : 0;
+    const auto* o =
+        ctx.node().op != nullptr
+            ? ctx.node().op->builtin_options_as_StridedSliceOptions()
+            : nullptr;
+    const uint32_t begin_mask_in =
+        o ? static_cast<uint32_t>(o->begin_mask()) : 0;
     const uint32_t end_mask_in = o ? static_cast<uint32_t>(o->end_mask()) : 0;
-    const uint32_t ellipsis_mask = o ? static_cast<uint32_t>(o->ellipsis_mask()) : 0;
-    const uint32_t new_axis_mask = o ? static_cast<uint32_t>(o->new_axis_mask()) : 0;
+    const uint32_t ellipsis_mask =
+        o ? static_cast<uint32_t>(o->ellipsis_mask()) : 0;
+    const uint32_t new_axis_mask =
+        o ? static_cast<uint32_t>(o->new_axis_mask()) : 0;
     const uint32_t shrink_mask_in =
         o ? static_cast<uint32_t>(o->shrink_axis_mask()) : 0;
     const bool offset = o ? o->offset() : false;
 
     const Tensor& input = *ctx.input(0);
     std::vector<int64_t> begin, end, strides;
-    RETURN_IF_ERROR(movement::ReadIndexTensor(ctx, *ctx.input(1), "begin", &begin));
+    RETURN_IF_ERROR(
+        movement::ReadIndexTensor(ctx, *ctx.input(1), "begin", &begin));
     RETURN_IF_ERROR(movement::ReadIndexTensor(ctx, *ctx.input(2), "end", &end));
     RETURN_IF_ERROR(
         movement::ReadIndexTensor(ctx, *ctx.input(3), "strides", &strides));
@@ -180,7 +191,8 @@ class StridedSliceKernel final : public OpKernel {
         for (; i < ellipsis_end; ++i) eff_ellipsis |= uint32_t{1} << i;
         continue;
       }
-      if (i - expanded_ellipsis >= 0 && Bit(new_axis_mask, i - expanded_ellipsis)) {
+      if (i - expanded_ellipsis >= 0 &&
+          Bit(new_axis_mask, i - expanded_ellipsis)) {
         eff_new_axis |= uint32_t{1} << i;
       }
       ++i;
@@ -228,7 +240,8 @@ class StridedSliceKernel final : public OpKernel {
     int in_axis = 0;
     for (int i = 0; i < effective_dims; ++i) {
       const int64_t stride = e_stride[i];
-      if (stride == 0) return ctx.InvalidArgument("stride value has to be non-zero");
+      if (stride == 0)
+        return ctx.InvalidArgument("stride value has to be non-zero");
       if (stride <= std::numeric_limits<int32_t>::min() ||
           stride > std::numeric_limits<int32_t>::max()) {
         return ctx.InvalidArgument("stride out of range");
@@ -243,9 +256,9 @@ class StridedSliceKernel final : public OpKernel {
       int64_t stop;
       if (e_shrink[i]) {
         if (start < 0 || start >= size) {
-          return ctx.InvalidArgument("shrink index out of range for dimension " +
-                                     std::to_string(i) + " of size " +
-                                     std::to_string(size));
+          return ctx.InvalidArgument(
+              "shrink index out of range for dimension " + std::to_string(i) +
+              " of size " + std::to_string(size));
         }
         stop = start + 1;
       } else {
@@ -288,7 +301,8 @@ class SliceKernel final : public OpKernel {
     const int rank = input->shape.rank();
     RETURN_IF_ERROR(CheckRank(ctx, ctx.input(1), 1, "begin"));
     RETURN_IF_ERROR(CheckRank(ctx, ctx.input(2), 1, "size"));
-    if (ctx.input(1)->shape.dim(0) != rank || ctx.input(2)->shape.dim(0) != rank) {
+    if (ctx.input(1)->shape.dim(0) != rank ||
+        ctx.input(2)->shape.dim(0) != rank) {
       return ctx.InvalidArgument("begin and size must have " +
                                  std::to_string(rank) + " entries");
     }
@@ -297,8 +311,10 @@ class SliceKernel final : public OpKernel {
       return OkStatus();
     }
     std::vector<int64_t> begin, size;
-    RETURN_IF_ERROR(movement::ReadIndexTensor(ctx, *ctx.input(1), "begin", &begin));
-    RETURN_IF_ERROR(movement::ReadIndexTensor(ctx, *ctx.input(2), "size", &size));
+    RETURN_IF_ERROR(
+        movement::ReadIndexTensor(ctx, *ctx.input(1), "begin", &begin));
+    RETURN_IF_ERROR(
+        movement::ReadIndexTensor(ctx, *ctx.input(2), "size", &size));
     spec_.start.assign(rank, 0);
     spec_.stride.assign(rank, 1);
     spec_.count.assign(rank, 0);
@@ -307,11 +323,10 @@ class SliceKernel final : public OpKernel {
       const int64_t d = input->shape.dim(a);
       int64_t n = size[a] == -1 ? d - begin[a] : size[a];
       if (begin[a] < 0 || begin[a] > d || n < 0 || begin[a] + n > d) {
-        return ctx.InvalidArgument("slice begin " + std::to_string(begin[a]) +
-                                   " size " + std::to_string(size[a]) +
-                                   " is out of range for dimension " +
-                                   std::to_string(a) + " of size " +
-                                   std::to_string(d));
+        return ctx.InvalidArgument(
+            "slice begin " + std::to_string(begin[a]) + " size " +
+            std::to_string(size[a]) + " is out of range for dimension " +
+            std::to_string(a) + " of size " + std::to_string(d));
       }
       spec_.start[a] = n > 0 ? begin[a] : 0;
       spec_.count[a] = n;

@@ -15,7 +15,8 @@ namespace {
 // out[idx] = in[sum_k (idx_k % in_dims[k]) * in_strides[k]] for output dims
 // that are multiples of the (equal-rank) input dims.
 template <typename T>
-void Repeat(const T* in, const Shape& in_shape, const Shape& out_shape, T* out) {
+void Repeat(const T* in, const Shape& in_shape, const Shape& out_shape,
+            T* out) {
   const int rank = in_shape.rank();
   if (rank == 0) {
     if (out_shape.NumElements() > 0) *out = *in;
@@ -26,10 +27,12 @@ void Repeat(const T* in, const Shape& in_shape, const Shape& out_shape, T* out) 
   const int last = rank - 1;
   const int32_t in_inner = in_shape.dim(last);
   const int32_t out_inner = out_shape.dim(last);
-  std::vector<int32_t> outer(out_shape.dims().begin(), out_shape.dims().end() - 1);
+  std::vector<int32_t> outer(out_shape.dims().begin(),
+                             out_shape.dims().end() - 1);
   movement::ForEachIndex(outer, [&](const std::vector<int32_t>& idx) {
     int64_t src = 0;
-    for (int k = 0; k < last; ++k) src += (idx[k] % in_shape.dim(k)) * strides[k];
+    for (int k = 0; k < last; ++k)
+      src += (idx[k] % in_shape.dim(k)) * strides[k];
     const T* row = in + src;
     for (int32_t i = 0; i < out_inner; i += in_inner) {
       std::memcpy(out, row, sizeof(T) * in_inner);
@@ -42,7 +45,8 @@ Status RepeatAny(KernelContext& ctx, const Tensor& input, const Shape& in_shape,
                  Tensor& output) {
   switch (DataTypeSize(input.type)) {
     case 1:
-      Repeat(input.data_as<uint8_t>(), in_shape, output.shape, output.data_as<uint8_t>());
+      Repeat(input.data_as<uint8_t>(), in_shape, output.shape,
+             output.data_as<uint8_t>());
       break;
     case 2:
       Repeat(input.data_as<uint16_t>(), in_shape, output.shape,
@@ -57,7 +61,8 @@ Status RepeatAny(KernelContext& ctx, const Tensor& input, const Shape& in_shape,
              output.data_as<uint64_t>());
       break;
     default:
-      return ctx.Unimplemented("type " + TypeName(input.type) + " is not supported");
+      return ctx.Unimplemented("type " + TypeName(input.type) +
+                               " is not supported");
   }
   return OkStatus();
 }
@@ -71,7 +76,8 @@ Status CheckTypes(KernelContext& ctx) {
   const size_t elem = DataTypeSize(input->type);
   if (!movement::IsCopyableType(input->type) ||
       (elem != 1 && elem != 2 && elem != 4 && elem != 8)) {
-    return ctx.Unimplemented("type " + TypeName(input->type) + " is not supported");
+    return ctx.Unimplemented("type " + TypeName(input->type) +
+                             " is not supported");
   }
   return OkStatus();
 }
@@ -93,7 +99,8 @@ class TileKernel final : public OpKernel {
       return OkStatus();
     }
     std::vector<int64_t> mult;
-    RETURN_IF_ERROR(movement::ReadIndexTensor(ctx, *mult_t, "multiples", &mult));
+    RETURN_IF_ERROR(
+        movement::ReadIndexTensor(ctx, *mult_t, "multiples", &mult));
     std::vector<int64_t> dims(rank);
     for (int i = 0; i < rank; ++i) {
       if (mult[i] < 0) {
@@ -141,9 +148,9 @@ class BroadcastToKernel final : public OpKernel {
     for (int32_t d : input->shape.dims()) padded.push_back(d);
     for (int i = 0; i < rank; ++i) {
       if (padded[i] != target[i] && padded[i] != 1) {
-        return ctx.InvalidArgument("cannot broadcast " + input->shape.ToString() +
-                                   " to the target shape at dimension " +
-                                   std::to_string(i));
+        return ctx.InvalidArgument(
+            "cannot broadcast " + input->shape.ToString() +
+            " to the target shape at dimension " + std::to_string(i));
       }
     }
     in_shape_ = Shape(std::move(padded));

@@ -71,7 +71,8 @@ Status CheckCopyable(KernelContext& ctx, const Tensor& input) {
   const size_t elem = DataTypeSize(input.type);
   if (!movement::IsCopyableType(input.type) ||
       (elem != 1 && elem != 2 && elem != 4 && elem != 8)) {
-    return ctx.Unimplemented("type " + TypeName(input.type) + " is not supported");
+    return ctx.Unimplemented("type " + TypeName(input.type) +
+                             " is not supported");
   }
   return OkStatus();
 }
@@ -103,7 +104,8 @@ class TransposeKernel final : public OpKernel {
     std::vector<int32_t> dims(rank);
     for (int i = 0; i < rank; ++i) {
       int axis = 0;
-      RETURN_IF_ERROR(movement::NormalizeAxis(ctx, perm[i], rank, "perm entry", &axis));
+      RETURN_IF_ERROR(
+          movement::NormalizeAxis(ctx, perm[i], rank, "perm entry", &axis));
       if (seen[axis]) {
         return ctx.InvalidArgument("perm repeats axis " + std::to_string(axis));
       }
@@ -143,7 +145,8 @@ class SpaceDepthKernel final : public OpKernel {
     int32_t block = 0;
     if (ctx.node().op != nullptr) {
       if (to_space_) {
-        if (const auto* o = ctx.node().op->builtin_options_as_DepthToSpaceOptions()) {
+        if (const auto* o =
+                ctx.node().op->builtin_options_as_DepthToSpaceOptions()) {
           block = o->block_size();
         }
       } else if (const auto* o =
@@ -189,8 +192,11 @@ class SpaceDepthKernel final : public OpKernel {
       const Shape& s = input->shape;
       const int64_t h = s.dim(1), w = s.dim(2), oc = output->shape.dim(3);
       const int64_t in_w = s.dim(3), in_h = w * in_w;
-      dims = {s.dim(0), static_cast<int32_t>(h), static_cast<int32_t>(b),
-              static_cast<int32_t>(w), static_cast<int32_t>(b),
+      dims = {s.dim(0),
+              static_cast<int32_t>(h),
+              static_cast<int32_t>(b),
+              static_cast<int32_t>(w),
+              static_cast<int32_t>(b),
               static_cast<int32_t>(oc)};
       src = {h * in_h, in_h, b * oc, in_w, oc, 1};
     } else {
@@ -198,8 +204,11 @@ class SpaceDepthKernel final : public OpKernel {
       const Shape& s = input->shape;
       const int64_t oh = output->shape.dim(1), ow = output->shape.dim(2);
       const int64_t c = s.dim(3), row = s.dim(2) * c;
-      dims = {s.dim(0), static_cast<int32_t>(oh), static_cast<int32_t>(ow),
-              static_cast<int32_t>(b), static_cast<int32_t>(b),
+      dims = {s.dim(0),
+              static_cast<int32_t>(oh),
+              static_cast<int32_t>(ow),
+              static_cast<int32_t>(b),
+              static_cast<int32_t>(b),
               static_cast<int32_t>(c)};
       src = {s.dim(1) * row, b * row, b * c, row, c, 1};
     }
