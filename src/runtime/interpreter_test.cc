@@ -247,5 +247,38 @@ TEST(SignatureRunnerTest, RunsEachSignatureOnItsSubgraph) {
   EXPECT_EQ((*interp)->InputIndex("nope").status().code(), StatusCode::kNotFound);
 }
 
+// A hostile index at run time: GATHER reports it, reads nothing out of
+// bounds, and the next request with a valid index is served.
+TEST(InterpreterRuntimeErrors, GatherIndexOutOfRangeThenValid) {
+  ModelBuilder b;
+  SubgraphBuilder& g = b.AddSubgraph("main");
+  const int32_t params = g.AddConstTensor<float>("params", {4}, {1.f, 2.f, 3.f, 4.f});
+  const int32_t indices = g.AddInput("indices", DataType::kInt32, {2});
+  const int32_t out = g.AddOutput("out", DataType::kFloat32, {2});
+  g.AddOperator(tfl::BuiltinOperator_GATHER, {params, indices}, {out},
+                [](flatbuffers::FlatBufferBuilder& fbb) {
+                  return tfl::CreateGatherOptions(fbb, /*axis=*/0);
+                });
+  auto bytes = b.Finish();
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto model = LoadModel(ByteSource::FromVector(std::move(bytes).value()));
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto interp = Interpreter::Create(*model);
+  ASSERT_TRUE(interp.ok());
+  Interpreter& it = **interp;
+  ASSERT_TRUE(it.AllocateTensors().ok());
+  it.input(0).data_as<int32_t>()[0] = 1;
+  it.input(0).data_as<int32_t>()[1] = 1 << 30;
+  const Status bad = it.Invoke();
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("node 0 (GATHER)"));
+  it.input(0).data_as<int32_t>()[1] = -1;
+  EXPECT_FALSE(it.Invoke().ok());
+  it.input(0).data_as<int32_t>()[1] = 3;
+  ASSERT_TRUE(it.Invoke().ok());
+  EXPECT_EQ(it.output(0).data_as<float>()[0], 2.f);
+  EXPECT_EQ(it.output(0).data_as<float>()[1], 4.f);
+}
+
 }  // namespace
 }  // namespace edgerun
