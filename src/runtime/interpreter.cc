@@ -225,6 +225,33 @@ MemoryStats Interpreter::memory_stats() const {
 
 size_t Interpreter::num_nodes() const { return subgraphs_[0]->num_nodes(); }
 
+ExecutionPlanInfo Interpreter::execution_plan() const {
+  return subgraphs_[0]->plan_info();
+}
+
+std::string ExecutionPlanInfo::ToString() const {
+  std::string out = "backends:";
+  for (const std::string& b : backends) out += " " + b;
+  out += "\n";
+  for (size_t p = 0; p < partitions.size(); ++p) {
+    const PartitionInfo& part = partitions[p];
+    out += "partition " + std::to_string(p) + ": " + part.backend + ", " +
+           std::to_string(part.nodes.size()) + " nodes:";
+    for (size_t k = 0; k < part.nodes.size(); ++k) {
+      out += " " + std::to_string(part.nodes[k]) + ":" + part.ops[k];
+    }
+    out += "\n";
+  }
+  for (const FallbackEvent& f : fallbacks) {
+    out += "fallback (" + f.stage + ") from " + f.backend + ", nodes";
+    for (int n : f.nodes) out += " " + std::to_string(n);
+    out += ": " + f.reason + "\n";
+  }
+  out += "boundary tensors: " + std::to_string(boundary_tensors.size()) +
+         ", boundary copies: " + std::to_string(boundary_copies) + "\n";
+  return out;
+}
+
 // ----------------------------------------------------------- SignatureRunner
 
 SignatureRunner::SignatureRunner(Interpreter* owner, std::string key,

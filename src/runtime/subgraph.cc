@@ -440,6 +440,21 @@ Status Subgraph::Invoke() {
   return OkStatus();
 }
 
+ExecutionPlanInfo Subgraph::plan_info() const {
+  ExecutionPlanInfo info;
+  info.backends = {"cpu"};
+  PartitionInfo cpu;
+  cpu.backend = "cpu";
+  for (const Node& node : nodes_) {
+    cpu.nodes.push_back(node.info.index);
+    cpu.ops.push_back(node.info.op_name);
+  }
+  cpu.inputs = inputs_;
+  cpu.outputs = outputs_;
+  info.partitions.push_back(std::move(cpu));
+  return info;
+}
+
 Status Subgraph::ResetVariables() {
   for (size_t i = 0; i < tensors_.size(); ++i) {
     kernels::Tensor& t = tensors_[i];

@@ -45,6 +45,7 @@ class Subgraph {
   size_t num_nodes() const { return nodes_.size(); }
   bool allocated() const { return allocated_; }
   const MemoryStats& memory_stats() const { return stats_; }
+  ExecutionPlanInfo plan_info() const;
 
  private:
   class NodeContext;

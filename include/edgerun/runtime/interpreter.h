@@ -77,6 +77,46 @@ struct InterpreterOptions {
   const kernels::KernelRegistry* registry = nullptr;
   // Refuse plans whose arena would exceed this (hostile shapes).
   size_t max_arena_bytes = size_t{4} << 30;
+
+  // Backend preference list, e.g. {"xnnpack", "cpu"}; the CPU is always
+  // implied last. Empty or {"cpu"}: everything on the CPU kernels.
+  std::vector<std::string> backends;
+  // Partitioning limits (0 = no limit on delegated partitions).
+  int max_delegated_partitions = 0;
+  int min_nodes_per_partition = 1;
+  // Any node left on the CPU while other backends were asked for, or any
+  // fallback at run time, becomes an error.
+  bool require_full_delegation = false;
+  // Threads a backend may use for one Invoke (XNNPACK's pthreadpool).
+  int num_threads = 1;
+};
+
+// Where each part of the graph runs, for `inspect --backends` and `bench`.
+struct PartitionInfo {
+  std::string backend;
+  std::vector<int> nodes;
+  std::vector<std::string> ops;  // op name per node
+  std::vector<int> inputs;       // boundary tensors read
+  std::vector<int> outputs;      // boundary tensors written
+};
+
+struct FallbackEvent {
+  std::string backend;  // the backend that failed or refused
+  std::string stage;    // "support", "compile" or "execute"
+  std::vector<int> nodes;
+  std::string reason;
+};
+
+struct ExecutionPlanInfo {
+  std::vector<std::string> backends;  // preference list, "cpu" last
+  std::vector<PartitionInfo> partitions;
+  // Nodes a preferred backend refused, with the reason (stage "support"),
+  // and compile / execute failures that moved nodes to the next backend.
+  std::vector<FallbackEvent> fallbacks;
+  std::vector<int> boundary_tensors;
+  size_t boundary_copies = 0;  // 0 while every backend uses host memory
+  size_t packed_weight_bytes = 0;
+  std::string ToString() const;
 };
 
 struct MemoryStats {
@@ -125,6 +165,8 @@ class Interpreter {
   std::vector<std::string> SignatureKeys() const;
 
   MemoryStats memory_stats() const;
+  // The partition plan of subgraph 0 and the fallbacks so far.
+  ExecutionPlanInfo execution_plan() const;
   const ModelFile& model() const { return *model_; }
   size_t num_nodes() const;
 
