@@ -118,6 +118,11 @@ class KernelContext {
   virtual Status RequestScratch(size_t bytes, int* handle) = 0;
   virtual void* Scratch(int handle) = 0;
 
+  // True when the node runs on another backend and the runtime only needs
+  // its output shapes: heavy kernels skip weight packing and scratch. Eval
+  // is not called after such a Prepare (a full Prepare comes first).
+  virtual bool shape_only() const { return false; }
+
   // Builds an error naming the node: "node 7 (CONV_2D): <message>".
   Status Error(StatusCode code, const std::string& message) const;
   Status InvalidArgument(const std::string& message) const {

@@ -97,8 +97,7 @@ StatusOr<runtime::Subgraph*> Interpreter::GetSubgraph(int index) {
     const kernels::KernelRegistry& registry =
         options_.registry ? *options_.registry : kernels::BuiltinKernelRegistry();
     ASSIGN_OR_RETURN(subgraphs_[index],
-                     runtime::Subgraph::Create(*model_, index, registry,
-                                               options_.max_arena_bytes));
+                     runtime::Subgraph::Create(*model_, index, registry, options_));
   }
   return subgraphs_[index].get();
 }

@@ -57,6 +57,8 @@ class Subgraph::NodeContext final : public kernels::KernelContext {
   NodeContext(Subgraph& graph, Node& node, Phase phase)
       : graph_(graph), node_(node), phase_(phase) {}
 
+  bool shape_only() const override { return node_.delegated; }
+
   const kernels::NodeInfo& node() const override { return node_.info; }
   int num_inputs() const override {
     return static_cast<int>(node_.inputs.size());
@@ -141,7 +143,7 @@ class Subgraph::NodeContext final : public kernels::KernelContext {
 
 StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
     const ModelFile& model, int index, const kernels::KernelRegistry& registry,
-    size_t max_arena_bytes) {
+    const InterpreterOptions& options) {
   const tfl::Model& m = model.model();
   if (m.subgraphs() == nullptr || index < 0 ||
       static_cast<size_t>(index) >= m.subgraphs()->size()) {
@@ -149,7 +151,8 @@ StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
   }
   const tfl::SubGraph& g = *m.subgraphs()->Get(index);
   std::unique_ptr<Subgraph> s(new Subgraph());
-  s->max_arena_bytes_ = max_arena_bytes;
+  s->max_arena_bytes_ = options.max_arena_bytes;
+  s->options_ = options;
   const size_t num_tensors = g.tensors() ? g.tensors()->size() : 0;
   s->tensors_.resize(num_tensors);
   s->variable_buffers_.resize(num_tensors);
@@ -228,7 +231,126 @@ StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
                      "): " + factory.status().message());
     }
   }
+  s->excluded_.resize(num_ops);
+  RETURN_IF_ERROR(s->BuildPlan());
   return s;
+}
+
+Status Subgraph::BuildPlan() {
+  std::vector<planner::BackendCandidate> candidates;
+  plan_info_.backends.clear();
+  std::vector<const backends::Backend*> impls;
+  const backends::BackendRegistry& registry = options_.backend_registry
+                                                  ? *options_.backend_registry
+                                                  : backends::BuiltinBackends();
+  for (const std::string& name : options_.backends) {
+    if (name == "cpu") break;  // the CPU takes the rest
+    const backends::Backend* backend = registry.Find(name);
+    if (backend == nullptr) {
+      std::string known;
+      for (const std::string& n : registry.Names()) known += n + ", ";
+      return InvalidArgumentError("unknown backend '" + name + "' (available: " +
+                                  known + "cpu)");
+    }
+    plan_info_.backends.push_back(name);
+    if (!backend->IsAvailable()) {
+      plan_info_.fallbacks.push_back(
+          {name, "support", {}, "backend is not available on this machine"});
+      continue;
+    }
+    impls.push_back(backend);
+    candidates.push_back(
+        {name, [this, backend, name](const planner::GraphView& graph, int node) {
+           for (const auto& [excluded, reason] : excluded_[node]) {
+             if (excluded == name) return planner::NodeSupport::No(reason);
+           }
+           return backend->Supports(graph, node);
+         }});
+  }
+  plan_info_.backends.push_back("cpu");
+  candidates.push_back({"cpu", [](const planner::GraphView&, int) {
+                          return planner::NodeSupport::Yes();
+                        }});
+  planner::PartitionOptions partition_options;
+  partition_options.max_delegated_partitions = options_.max_delegated_partitions;
+  partition_options.min_nodes_per_partition = options_.min_nodes_per_partition;
+  ASSIGN_OR_RETURN(planner::PartitionPlan plan,
+                   planner::PartitionGraph(*this, candidates, partition_options));
+
+  steps_.clear();
+  for (Node& node : nodes_) node.delegated = false;
+  for (const planner::Partition& part : plan.partitions) {
+    Step step;
+    step.backend = plan.backends[part.backend];
+    step.impl = part.backend + 1 < static_cast<int>(plan.backends.size())
+                    ? impls[part.backend]
+                    : nullptr;
+    step.segment = {part.nodes, part.inputs, part.outputs};
+    if (step.impl != nullptr) {
+      backends::BackendOptions backend_options;
+      backend_options.num_threads = options_.num_threads;
+      StatusOr<std::unique_ptr<backends::CompiledSegment>> compiled =
+          step.impl->Compile(*this, step.segment, backend_options);
+      if (!compiled.ok()) {
+        return Demote(step.backend, "compile", part.nodes, compiled.status().message());
+      }
+      step.compiled = std::move(compiled).value();
+      for (int n : part.nodes) nodes_[n].delegated = true;
+    }
+    steps_.push_back(std::move(step));
+  }
+  order_ = plan.ExecutionOrder();
+
+  // Report: partitions, and nodes that preferred backends refused.
+  plan_info_.partitions.clear();
+  plan_info_.boundary_tensors = plan.boundary_tensors;
+  plan_info_.packed_weight_bytes = 0;
+  for (const Step& step : steps_) {
+    PartitionInfo info;
+    info.backend = step.backend;
+    info.nodes = step.segment.nodes;
+    for (int n : info.nodes) info.ops.push_back(nodes_[n].info.op_name);
+    info.inputs = step.segment.inputs;
+    info.outputs = step.segment.outputs;
+    if (step.compiled) plan_info_.packed_weight_bytes += step.compiled->packed_weight_bytes();
+    plan_info_.partitions.push_back(std::move(info));
+  }
+  std::erase_if(plan_info_.fallbacks,
+                [](const FallbackEvent& e) { return e.stage == "support" && !e.nodes.empty(); });
+  for (const planner::NodeFallback& f : plan.fallbacks) {
+    for (const auto& [backend, reason] : f.refusals) {
+      plan_info_.fallbacks.push_back({backend, "support", {f.node}, reason});
+    }
+  }
+  if (options_.require_full_delegation && plan_info_.backends.size() > 1) {
+    for (const Step& step : steps_) {
+      if (step.impl != nullptr) continue;
+      std::string message = "full delegation required, but " +
+                            std::to_string(step.segment.nodes.size()) +
+                            " node(s) would run on the CPU:";
+      for (int n : step.segment.nodes) {
+        message += " " + std::to_string(n) + " (" + nodes_[n].info.op_name + ")";
+      }
+      for (const FallbackEvent& e : plan_info_.fallbacks) {
+        message += "; " + e.backend + ": " + e.reason;
+        break;
+      }
+      return FailedPreconditionError(message);
+    }
+  }
+  allocated_ = false;
+  return OkStatus();
+}
+
+Status Subgraph::Demote(const std::string& backend, const std::string& stage,
+                        const std::vector<int>& nodes, const std::string& reason) {
+  plan_info_.fallbacks.push_back({backend, stage, nodes, reason});
+  if (options_.require_full_delegation) {
+    return FailedPreconditionError("full delegation required, but " + backend +
+                                   " failed to " + stage + ": " + reason);
+  }
+  for (int n : nodes) excluded_[n].emplace_back(backend, stage + " failed: " + reason);
+  return BuildPlan();
 }
 
 Status Subgraph::PrepareNode(Node& node, bool at_invoke) {
@@ -238,6 +360,9 @@ Status Subgraph::PrepareNode(Node& node, bool at_invoke) {
                   at_invoke ? NodeContext::Phase::kPrepareAtInvoke
                             : NodeContext::Phase::kPrepare);
   RETURN_IF_ERROR(node.kernel->Prepare(ctx));
+  if (node.delegated && ctx.dynamic_requested()) {
+    return FailedPreconditionError("data-dependent output shape");
+  }
   if (!at_invoke && ctx.dynamic_requested()) {
     node.dynamic = true;
     for (int t : node.outputs) {
@@ -248,11 +373,23 @@ Status Subgraph::PrepareNode(Node& node, bool at_invoke) {
 }
 
 Status Subgraph::AllocateTensors() {
+  // A backend may refuse the prepared graph (dynamic shapes, a failed
+  // reshape); its nodes then move on and we prepare again. Each round
+  // removes a backend from some nodes, so this terminates.
+  for (;;) {
+    bool replanned = false;
+    RETURN_IF_ERROR(AllocateOnce(&replanned));
+    if (!replanned) return OkStatus();
+  }
+}
+
+Status Subgraph::AllocateOnce(bool* replanned) {
   allocated_ = false;
   for (kernels::Tensor& t : tensors_) {
     if (!t.is_constant && !t.is_variable) t.is_dynamic = false;
   }
-  for (Node& node : nodes_) {
+  for (int index : order_) {
+    Node& node = nodes_[index];
     node.dynamic = false;
     bool input_dynamic = false;
     for (int t : node.inputs) {
@@ -261,40 +398,86 @@ Status Subgraph::AllocateTensors() {
     if (input_dynamic) {
       // Shapes upstream are only known at Invoke; so are ours.
       if (!node.lookup_error.ok()) return node.lookup_error;
+      if (node.delegated) {
+        *replanned = true;
+        return DemoteNodeOf(index, "prepare", "input shape known only at run time");
+      }
       node.dynamic = true;
       for (int t : node.outputs) {
         if (t >= 0) tensors_[t].is_dynamic = true;
       }
       continue;
     }
-    RETURN_IF_ERROR(PrepareNode(node, /*at_invoke=*/false));
+    Status prepared = PrepareNode(node, /*at_invoke=*/false);
+    if (!prepared.ok() && node.delegated &&
+        prepared.code() == StatusCode::kFailedPrecondition) {
+      *replanned = true;
+      return DemoteNodeOf(index, "prepare", prepared.message());
+    }
+    RETURN_IF_ERROR(prepared);
   }
   RETURN_IF_ERROR(PlanAndAllocate());
+  for (Step& step : steps_) {
+    if (!step.compiled) continue;
+    Status reshaped = step.compiled->Reshape(*this);
+    if (!reshaped.ok()) {
+      *replanned = true;
+      return Demote(step.backend, "reshape", step.segment.nodes, reshaped.message());
+    }
+  }
   allocated_ = true;
   return OkStatus();
 }
 
+Status Subgraph::DemoteNodeOf(int node, const std::string& stage,
+                              const std::string& reason) {
+  for (const Step& step : steps_) {
+    if (step.compiled && std::find(step.segment.nodes.begin(), step.segment.nodes.end(),
+                                   node) != step.segment.nodes.end()) {
+      return Demote(step.backend, stage, step.segment.nodes,
+                    "node " + std::to_string(node) + " (" + nodes_[node].info.op_name +
+                        "): " + reason);
+    }
+  }
+  return InternalError("node " + std::to_string(node) + " is not delegated");
+}
+
 Status Subgraph::PlanAndAllocate() {
   const int num_nodes = static_cast<int>(nodes_.size());
-  // Lifetimes: [producer, last reader]; graph inputs and outputs live for
-  // the whole run so callers can read them after Invoke.
+  // Lifetimes in execution positions: [producer, last reader]; graph inputs
+  // and outputs live for the whole run so callers can read them after
+  // Invoke.
   std::vector<int> first(tensors_.size(), -1);
   std::vector<int> last(tensors_.size(), -1);
   for (int t : inputs_) {
     first[t] = 0;
     last[t] = num_nodes;
   }
-  for (int n = 0; n < num_nodes; ++n) {
+  // Tensors produced and consumed inside one delegated segment live in the
+  // backend, not in the arena.
+  std::vector<uint8_t> backend_internal(tensors_.size(), 0);
+  for (const Step& step : steps_) {
+    if (!step.compiled) continue;
+    for (int n : step.segment.nodes) {
+      for (int t : nodes_[n].outputs) {
+        if (t >= 0) backend_internal[t] = 1;
+      }
+    }
+    for (int t : step.segment.outputs) backend_internal[t] = 0;
+  }
+  for (int t : outputs_) backend_internal[t] = 0;
+  for (int position = 0; position < num_nodes; ++position) {
+    const int n = order_[position];
     for (int t : nodes_[n].outputs) {
-      if (t >= 0 && first[t] < 0) first[t] = n;
-      if (t >= 0) last[t] = std::max(last[t], n);
+      if (t >= 0 && first[t] < 0) first[t] = position;
+      if (t >= 0) last[t] = std::max(last[t], position);
     }
     for (int t : nodes_[n].inputs) {
-      if (t >= 0) last[t] = std::max(last[t], n);
+      if (t >= 0) last[t] = std::max(last[t], position);
     }
     for (int t : nodes_[n].intermediates) {
-      if (first[t] < 0) first[t] = n;
-      last[t] = std::max(last[t], n);
+      if (first[t] < 0) first[t] = position;
+      last[t] = std::max(last[t], position);
     }
   }
   for (int t : outputs_) last[t] = num_nodes;
@@ -322,6 +505,11 @@ Status Subgraph::PlanAndAllocate() {
       t.data = variable_buffers_[i].data.get();
       t.bytes = bytes;
       stats_.variable_bytes += bytes;
+      continue;
+    }
+    if (backend_internal[i]) {
+      t.data = nullptr;
+      t.bytes = 0;
       continue;
     }
     if (first[i] < 0) {
@@ -425,34 +613,49 @@ Status Subgraph::CheckFiniteInputs() const {
 Status Subgraph::Invoke() {
   if (!allocated_) RETURN_IF_ERROR(AllocateTensors());
   RETURN_IF_ERROR(CheckFiniteInputs());
-  for (Node& node : nodes_) {
-    if (node.dynamic) RETURN_IF_ERROR(PrepareNode(node, /*at_invoke=*/true));
-    NodeContext ctx(*this, node, NodeContext::Phase::kEval);
-    Status status = node.kernel->Eval(ctx);
-    if (!status.ok()) {
-      const std::string prefix =
-          "node " + std::to_string(node.info.index) + " (";
-      if (status.message().rfind(prefix, 0) == 0) return status;
-      return status.WithContext("node " + std::to_string(node.info.index) +
-                                " (" + node.info.op_name + ")");
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    Step& step = steps_[s];
+    if (step.compiled) {
+      Status executed = step.compiled->Execute(*this);
+      if (executed.ok()) continue;
+      return FallBackAtInvoke(s, executed);
     }
+    for (int index : step.segment.nodes) RETURN_IF_ERROR(EvalNode(nodes_[index]));
   }
   return OkStatus();
 }
 
-ExecutionPlanInfo Subgraph::plan_info() const {
-  ExecutionPlanInfo info;
-  info.backends = {"cpu"};
-  PartitionInfo cpu;
-  cpu.backend = "cpu";
-  for (const Node& node : nodes_) {
-    cpu.nodes.push_back(node.info.index);
-    cpu.ops.push_back(node.info.op_name);
+Status Subgraph::EvalNode(Node& node) {
+  if (node.dynamic) RETURN_IF_ERROR(PrepareNode(node, /*at_invoke=*/true));
+  NodeContext ctx(*this, node, NodeContext::Phase::kEval);
+  Status status = node.kernel->Eval(ctx);
+  if (status.ok()) return status;
+  const std::string prefix = "node " + std::to_string(node.info.index) + " (";
+  if (status.message().rfind(prefix, 0) == 0) return status;
+  return status.WithContext("node " + std::to_string(node.info.index) + " (" +
+                            node.info.op_name + ")");
+}
+
+Status Subgraph::FallBackAtInvoke(size_t step_index, const Status& failure) {
+  // The segment failed mid-run: its nodes move to the next backend, memory
+  // is planned again (tensor addresses may change), the inputs the caller
+  // set are restored, and the whole graph runs again.
+  std::vector<std::vector<uint8_t>> saved(inputs_.size());
+  for (size_t k = 0; k < inputs_.size(); ++k) {
+    const kernels::Tensor& t = tensors_[inputs_[k]];
+    const auto* p = static_cast<const uint8_t*>(t.data);
+    if (p != nullptr) saved[k].assign(p, p + t.bytes);
   }
-  cpu.inputs = inputs_;
-  cpu.outputs = outputs_;
-  info.partitions.push_back(std::move(cpu));
-  return info;
+  const Step& step = steps_[step_index];
+  RETURN_IF_ERROR(Demote(step.backend, "execute", step.segment.nodes, failure.message()));
+  RETURN_IF_ERROR(AllocateTensors());
+  for (size_t k = 0; k < inputs_.size(); ++k) {
+    kernels::Tensor& t = tensors_[inputs_[k]];
+    if (!saved[k].empty() && saved[k].size() == t.bytes) {
+      std::memcpy(t.data, saved[k].data(), saved[k].size());
+    }
+  }
+  return Invoke();
 }
 
 Status Subgraph::ResetVariables() {

@@ -11,10 +11,13 @@
 #include <memory>
 #include <vector>
 
+#include "backends/backend.h"
 #include "edgerun/format/model_file.h"
 #include "edgerun/runtime/interpreter.h"
 #include "kernels/kernel_api.h"
 #include "kernels/registry.h"
+#include "planner/graph_view.h"
+#include "planner/partitioner.h"
 
 namespace edgerun::runtime {
 
@@ -26,26 +29,41 @@ struct AlignedBuffer {
   bool Reserve(size_t bytes);
 };
 
-class Subgraph {
+//
+// Backends: with InterpreterOptions::backends the nodes are partitioned
+// (planner/partitioner.h); each non-CPU partition is compiled into a
+// CompiledSegment and runs as one step. Delegated nodes are still Prepared
+// by their CPU kernels in shape-only mode (shape propagation, no packing);
+// tensors internal to a delegated partition get no arena memory. A backend
+// that fails to compile, reshape or execute gives its nodes to the next
+// backend in the list (recorded as a FallbackEvent) and results stay right.
+class Subgraph final : public planner::GraphView {
  public:
   static StatusOr<std::unique_ptr<Subgraph>> Create(
       const ModelFile& model, int index, const kernels::KernelRegistry& registry,
-      size_t max_arena_bytes);
+      const InterpreterOptions& options);
+
+  // planner::GraphView
+  int num_tensors() const override { return static_cast<int>(tensors_.size()); }
+  const kernels::Tensor& tensor(int i) const override { return tensors_[i]; }
+  int num_nodes() const override { return static_cast<int>(nodes_.size()); }
+  const kernels::NodeInfo& node(int i) const override { return nodes_[i].info; }
+  std::span<const int> node_inputs(int i) const override { return nodes_[i].inputs; }
+  std::span<const int> node_outputs(int i) const override { return nodes_[i].outputs; }
+  std::span<const int> graph_inputs() const override { return inputs_; }
+  std::span<const int> graph_outputs() const override { return outputs_; }
 
   Status AllocateTensors();
   Status ResizeTensor(int tensor_index, const kernels::Shape& shape);
   Status Invoke();
   Status ResetVariables();
 
-  int num_tensors() const { return static_cast<int>(tensors_.size()); }
   kernels::Tensor& tensor(int i) { return tensors_[i]; }
-  const kernels::Tensor& tensor(int i) const { return tensors_[i]; }
   const std::vector<int>& inputs() const { return inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
-  size_t num_nodes() const { return nodes_.size(); }
   bool allocated() const { return allocated_; }
   const MemoryStats& memory_stats() const { return stats_; }
-  ExecutionPlanInfo plan_info() const;
+  ExecutionPlanInfo plan_info() const { return plan_info_; }
 
  private:
   class NodeContext;
@@ -57,10 +75,30 @@ class Subgraph {
     std::unique_ptr<kernels::OpKernel> kernel;
     Status lookup_error;          // no kernel for this op
     bool dynamic = false;         // prepared at Invoke time
+    bool delegated = false;       // runs in a backend segment
     std::vector<size_t> scratch;  // requested scratch sizes
+  };
+  // One step of execution: a CPU partition (its nodes run one by one) or a
+  // compiled backend segment.
+  struct Step {
+    std::string backend;  // "cpu" or the backend name
+    const backends::Backend* impl = nullptr;  // null for the CPU
+    backends::Segment segment;
+    std::unique_ptr<backends::CompiledSegment> compiled;
   };
 
   Subgraph() = default;
+  // Partitions the nodes and compiles delegated segments, demoting nodes
+  // whose backend fails to compile them.
+  Status BuildPlan();
+  // Moves `nodes` off `backend` (recording why) and rebuilds the plan.
+  Status Demote(const std::string& backend, const std::string& stage,
+                const std::vector<int>& nodes, const std::string& reason);
+  Status AllocateOnce(bool* replanned);
+  // Demotes the delegated segment that holds `node`.
+  Status DemoteNodeOf(int node, const std::string& stage, const std::string& reason);
+  Status EvalNode(Node& node);
+  Status FallBackAtInvoke(size_t step_index, const Status& failure);
   Status PrepareNode(Node& node, bool at_invoke);
   Status PlanAndAllocate();
   Status AllocateDynamic(int tensor_index);
@@ -68,6 +106,12 @@ class Subgraph {
 
   std::vector<kernels::Tensor> tensors_;
   std::vector<Node> nodes_;
+  InterpreterOptions options_;
+  std::vector<Step> steps_;
+  std::vector<int> order_;  // node execution order (from the plan)
+  // excluded_[node]: backends that must not take the node, with the reason.
+  std::vector<std::vector<std::pair<std::string, std::string>>> excluded_;
+  ExecutionPlanInfo plan_info_;
   std::vector<int> inputs_;
   std::vector<int> outputs_;
   size_t max_arena_bytes_ = 0;

@@ -40,6 +40,9 @@ class KernelRegistry;
 namespace runtime {
 class Subgraph;
 }  // namespace runtime
+namespace backends {
+class BackendRegistry;
+}  // namespace backends
 
 // A non-owning view of one tensor of an interpreter. Valid until the next
 // AllocateTensors / ResizeInput (or Invoke, for dynamic outputs).
@@ -89,6 +92,9 @@ struct InterpreterOptions {
   bool require_full_delegation = false;
   // Threads a backend may use for one Invoke (XNNPACK's pthreadpool).
   int num_threads = 1;
+  // Where backend names are looked up; nullptr = every built-in backend.
+  // Tests pass their own to add fake accelerators.
+  const backends::BackendRegistry* backend_registry = nullptr;
 };
 
 // Where each part of the graph runs, for `inspect --backends` and `bench`.

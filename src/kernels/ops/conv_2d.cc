@@ -114,6 +114,8 @@ class Conv2DKernel final : public OpKernel {
     RETURN_IF_ERROR(
         ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
 
+    // Delegated node: only shapes were asked for; skip packing and scratch.
+    if (ctx.shape_only()) return OkStatus();
     use_gemm_ =
         (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
         s.groups == 1;

@@ -95,6 +95,8 @@ class DepthwiseConv2DKernel final : public OpKernel {
     RETURN_IF_ERROR(
         ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
 
+    // Delegated node: only shapes were asked for; skip packing.
+    if (ctx.shape_only()) return OkStatus();
     use_optimized_ =
         (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
         s.depth_multiplier == 1;

@@ -97,6 +97,8 @@ class FullyConnectedKernel final : public OpKernel {
       out_shape = Shape({batches_, units_});
     }
 
+    // Delegated node: only shapes were asked for; skip packing and scratch.
+    if (ctx.shape_only()) return ctx.ResizeOutput(0, out_shape);
     // Pack constant weights once; other weights are packed in Eval.
     pack_at_eval_ = !weights->is_constant;
     if (!pack_at_eval_ &&
