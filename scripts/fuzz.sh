@@ -26,6 +26,8 @@ BUILD_DIR="${FUZZ_BUILD_DIR:-$REPO/build-fuzz}"
 WORK_DIR="${FUZZ_WORK_DIR:-$REPO/fuzz/corpus-work}"
 MAX_LEN="${FUZZ_MAX_LEN:-65536}"
 export EDGERUN_SHARED_DIR="${EDGERUN_SHARED_DIR:-$REPO/../shared}"
+# Stack traces for UBSan reports too (ASan prints them by default).
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 
 if ! [[ "$SECONDS_TO_RUN" =~ ^[0-9]+$ ]] || [ "$SECONDS_TO_RUN" -lt 1 ]; then
   echo "usage: $0 [SECONDS]  (a positive number of seconds)" >&2
@@ -89,9 +91,9 @@ mapfile -t regression < <(find "$REPO/fuzz/regression" -type f ! -name '*.md' | 
 if [ "${#regression[@]}" -gt 0 ]; then
   if ! "$FUZZER" -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$ARTIFACTS/" \
       "${regression[@]}" >"$LOG" 2>&1; then
-    report_findings || true
     tail -20 "$LOG" >&2
-    echo "fuzz.sh: a regression input fails again" >&2
+    echo "fuzz.sh: a regression input fails again:" \
+      "$(grep '^Running: ' "$LOG" | tail -1 | cut -d' ' -f2-)" >&2
     exit 1
   fi
   echo "${#regression[@]} inputs ok"
@@ -119,7 +121,6 @@ echo "executions: ${execs:-unknown} in ${elapsed}s (${rate:-?} exec/s); ${cov}"
 
 if ! report_findings || [ "$status" -ne 0 ]; then
   [ "$status" -ne 0 ] && echo "fuzz.sh: libFuzzer exited with $status" >&2
-  tail -5 "$LOG" >&2
   exit 1
 fi
 echo "fuzz.sh: no findings"

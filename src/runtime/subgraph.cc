@@ -39,13 +39,17 @@ StatusOr<size_t> TensorBytes(const kernels::Tensor& t) {
 
 }  // namespace
 
+// Slack after every runtime buffer: XNNPACK's SIMD kernels may read up to
+// 16 bytes past the end of their inputs.
+constexpr size_t kTailPadding = 64;
+
 bool AlignedBuffer::Reserve(size_t bytes) {
   if (bytes <= capacity && data != nullptr) return true;
-  const size_t size = AlignUp(std::max<size_t>(bytes, 1));
+  const size_t size = AlignUp(std::max<size_t>(bytes, 1) + kTailPadding);
   void* block = std::aligned_alloc(kAlign, size);
   if (block == nullptr) return false;
   data.reset(static_cast<uint8_t*>(block));
-  capacity = size;
+  capacity = size - kTailPadding;
   return true;
 }
 
@@ -268,8 +272,16 @@ Status Subgraph::BuildPlan() {
          }});
   }
   plan_info_.backends.push_back("cpu");
-  candidates.push_back({"cpu", [](const planner::GraphView&, int) {
-                          return planner::NodeSupport::Yes();
+  // The CPU takes every node it has a kernel for; a node without one is
+  // reported as supported by no backend (and fails in AllocateTensors).
+  candidates.push_back({"cpu", [this](const planner::GraphView&, int node) {
+                          const Status& e = nodes_[node].lookup_error;
+                          if (e.ok()) return planner::NodeSupport::Yes();
+                          // lookup_error reads "node N (OP): <why>".
+                          const std::string& m = e.message();
+                          const size_t p = m.find("): ");
+                          return planner::NodeSupport::No(
+                              p == std::string::npos ? m : m.substr(p + 3));
                         }});
   planner::PartitionOptions partition_options;
   partition_options.max_delegated_partitions = options_.max_delegated_partitions;

@@ -1,7 +1,8 @@
 // `edgerun inspect`: every model of the golden manifest through
 // `inspect --json` (in-process, the same code as the binary), checked against
-// the manifest; text output; and error handling, in-process and through the
-// real binary (exit code 2, exactly one line on stderr, no crash).
+// the manifest; text output; the partition plan of `--backends`; and error
+// handling, in-process and through the real binary (exit code 2, exactly one
+// line on stderr, no crash).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "edgerun/format/model_builder.h"
 #include "format/tflite_generated.h"
 #include "tests/support/shared_data.h"
 #include "tools/edgerun/command.h"
@@ -420,6 +422,267 @@ TEST_F(InspectErrors, UsageErrorsExitTwo) {
   const RunResult help = RunCli({"inspect", "--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("--json"), std::string::npos) << help.out;
+}
+
+// ------------------------------------------------------ inspect --backends
+
+// Every node of the model appears in exactly one partition of `plan`.
+void ExpectEveryNodeOnce(const json& plan, size_t num_nodes) {
+  std::vector<int> seen(num_nodes, 0);
+  size_t total = 0;
+  for (const json& p : plan["partitions"]) {
+    EXPECT_EQ(p["nodes"].size(), p["ops"].size());
+    for (const json& n : p["nodes"]) {
+      const int node = n.get<int>();
+      ASSERT_GE(node, 0);
+      ASSERT_LT(static_cast<size_t>(node), num_nodes);
+      ++seen[node];
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, num_nodes);
+  for (size_t n = 0; n < num_nodes; ++n) EXPECT_EQ(seen[n], 1) << "node " << n;
+}
+
+bool BackendUnavailable(const json& plan, const std::string& backend) {
+  for (const json& e : plan["events"]) {
+    if (e["backend"] == backend && e["reason"].get<std::string>().find(
+                                       "not available") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(InspectBackends, EdgeTpuCustomOpIsSupportedByNoBackend) {
+  if (!testing::HaveSharedData()) GTEST_SKIP() << "no shared data";
+  for (const char* name : {"mobilenet_v1_0.25_128_quant_edgetpu.tflite",
+                           "mobilenet_v2_1.0_224_quant_edgetpu.tflite"}) {
+    SCOPED_TRACE(name);
+    const std::string path = testing::ModelPath(name);
+    const RunResult r =
+        RunCli({"inspect", path, "--backends", "xnnpack", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+    const json plan = json::parse(r.out)["execution_plan"];
+    ASSERT_TRUE(plan.is_object()) << r.out;
+    EXPECT_EQ(plan["backends"], json({"xnnpack", "cpu"}));
+    ASSERT_EQ(plan["partitions"].size(), 1u) << plan.dump(2);
+    EXPECT_EQ(plan["partitions"][0]["backend"], "cpu");
+    EXPECT_EQ(plan["partitions"][0]["ops"], json({"CUSTOM:edgetpu-custom-op"}));
+    EXPECT_EQ(plan["nodes_per_backend"], json({{"cpu", 1}}));
+    ASSERT_EQ(plan["fallbacks"].size(), 1u) << plan.dump(2);
+    const json& f = plan["fallbacks"][0];
+    EXPECT_EQ(f["node"], 0);
+    EXPECT_EQ(f["op"], "CUSTOM:edgetpu-custom-op");
+    EXPECT_EQ(f["backend"], "cpu");
+    EXPECT_EQ(f["unsupported"], true) << f.dump(2);
+    ASSERT_EQ(f["refusals"].size(), 2u) << f.dump(2);
+    EXPECT_EQ(f["refusals"][0]["backend"], "xnnpack");
+    EXPECT_FALSE(f["refusals"][0]["reason"].get<std::string>().empty());
+    EXPECT_EQ(f["refusals"][1]["backend"], "cpu");
+    EXPECT_EQ(f["refusals"][1]["reason"],
+              "no CPU kernel for custom op 'edgetpu-custom-op'");
+    EXPECT_TRUE(plan["boundary_tensors"].empty());
+    // Allocation cannot succeed; the report says so instead of failing.
+    EXPECT_TRUE(plan["allocate_error"].is_string()) << plan.dump(2);
+
+    const RunResult text = RunCli({"inspect", path, "--backends", "xnnpack"});
+    ASSERT_EQ(text.code, 0) << text.err;
+    for (const char* want :
+         {"execution plan (subgraph 0):", "backends     xnnpack > cpu",
+          "partitions   1: cpu 1 node in 1 partition",
+          "[0] cpu  1 node: CUSTOM:edgetpu-custom-op",
+          "1 node not on its first-choice backend",
+          "node 0 CUSTOM:edgetpu-custom-op -> cpu  UNSUPPORTED by every "
+          "available backend",
+          "      xnnpack: ",
+          "      cpu: no CPU kernel for custom op 'edgetpu-custom-op'",
+          "allocate     failed: "}) {
+      EXPECT_NE(text.out.find(want), std::string::npos) << want << "\n"
+                                                        << text.out;
+    }
+  }
+}
+
+TEST(InspectBackends, QuantizedClassifierOnXnnpack) {
+  if (!testing::HaveSharedData()) GTEST_SKIP() << "no shared data";
+  const std::string path =
+      testing::ModelPath("mobilenet_v1_0.25_128_quant.tflite");
+  const RunResult r =
+      RunCli({"inspect", path, "--backends", "xnnpack,cpu", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  const size_t num_nodes = j["subgraphs"][0]["operators"].get<size_t>();
+  const json& plan = j["execution_plan"];
+  ASSERT_TRUE(plan.is_object());
+  EXPECT_EQ(plan["backends"], json({"xnnpack", "cpu"}));
+  EXPECT_EQ(plan["max_delegated_partitions"], 0);
+  EXPECT_EQ(plan["min_nodes_per_partition"], 1);
+  ExpectEveryNodeOnce(plan, num_nodes);
+  EXPECT_TRUE(plan["allocate_error"].is_null()) << plan["allocate_error"];
+  size_t counted = 0;
+  for (const auto& [backend, n] : plan["nodes_per_backend"].items()) {
+    EXPECT_TRUE(backend == "xnnpack" || backend == "cpu") << backend;
+    counted += n.get<size_t>();
+  }
+  EXPECT_EQ(counted, num_nodes);
+  // Every node on the CPU says why xnnpack did not take it.
+  for (const json& p : plan["partitions"]) {
+    if (p["backend"] != "cpu" || BackendUnavailable(plan, "xnnpack")) continue;
+    for (const json& n : p["nodes"]) {
+      bool listed = false;
+      for (const json& f : plan["fallbacks"]) {
+        if (f["node"] != n) continue;
+        listed = true;
+        ASSERT_FALSE(f["refusals"].empty());
+        EXPECT_EQ(f["refusals"][0]["backend"], "xnnpack");
+      }
+      EXPECT_TRUE(listed) << "node " << n;
+    }
+  }
+  // The same plan twice (deterministic).
+  const RunResult again =
+      RunCli({"inspect", path, "--backends", "xnnpack,cpu", "--json"});
+  EXPECT_EQ(json::parse(again.out)["execution_plan"], plan);
+}
+
+TEST(InspectBackends, LimitsMoveNodesToTheCpuWithTheirReason) {
+  if (!testing::HaveSharedData()) GTEST_SKIP() << "no shared data";
+  const std::string path =
+      testing::ModelPath("mobilenet_v1_0.25_128_quant.tflite");
+  const RunResult r = RunCli({"inspect", path, "--backends", "xnnpack",
+                              "--json", "--min-nodes-per-partition", "100000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  const json& plan = j["execution_plan"];
+  EXPECT_EQ(plan["min_nodes_per_partition"], 100000);
+  ASSERT_EQ(plan["partitions"].size(), 1u);
+  EXPECT_EQ(plan["partitions"][0]["backend"], "cpu");
+  if (BackendUnavailable(plan, "xnnpack")) GTEST_SKIP() << "no xnnpack";
+  bool limit_reason = false;
+  for (const json& f : plan["fallbacks"]) {
+    for (const json& refusal : f["refusals"]) {
+      limit_reason |= refusal["reason"].get<std::string>().find(
+                          "min_nodes_per_partition") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(limit_reason) << plan.dump(2);
+
+  const RunResult one = RunCli({"inspect", path, "--backends", "xnnpack",
+                                "--json", "--max-delegated-partitions", "1"});
+  ASSERT_EQ(one.code, 0) << one.err;
+  size_t delegated = 0;
+  for (const json& p : json::parse(one.out)["execution_plan"]["partitions"]) {
+    delegated += p["backend"] != "cpu";
+  }
+  EXPECT_LE(delegated, 1u);
+}
+
+TEST(InspectBackends, CpuOnlyAndNoBackends) {
+  if (!testing::HaveSharedData()) GTEST_SKIP() << "no shared data";
+  const std::string path = testing::ModelPath("hello_world_float.tflite");
+  RunResult r = RunCli({"inspect", path, "--backends", "cpu", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json plan = json::parse(r.out)["execution_plan"];
+  EXPECT_EQ(plan["backends"], json({"cpu"}));
+  ASSERT_EQ(plan["partitions"].size(), 1u);
+  EXPECT_EQ(plan["partitions"][0]["backend"], "cpu");
+  EXPECT_TRUE(plan["fallbacks"].empty());
+  EXPECT_TRUE(plan["boundary_tensors"].empty());
+
+  // Without --backends the key is there, null, and the text has no plan.
+  r = RunCli({"inspect", path, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(json::parse(r.out)["execution_plan"].is_null());
+  r = RunCli({"inspect", path});
+  EXPECT_EQ(r.out.find("execution plan"), std::string::npos) << r.out;
+}
+
+TEST_F(InspectSynthetic, UnsupportedOpSplitsThePlan) {
+  // x -> ADD -> custom op (no backend has it) -> ADD -> y.
+  ModelBuilder b;
+  SubgraphBuilder& g = b.AddSubgraph("main");
+  const int32_t x = g.AddInput("x", DataType::kFloat32, {1, 4});
+  const int32_t a = g.AddTensor("a", DataType::kFloat32, {1, 4});
+  const int32_t c = g.AddTensor("c", DataType::kFloat32, {1, 4});
+  const int32_t y = g.AddOutput("y", DataType::kFloat32, {1, 4});
+  const auto add = [](flatbuffers::FlatBufferBuilder& fbb) {
+    return tfl::CreateAddOptions(fbb);
+  };
+  g.AddOperator(OpCode::Builtin(tfl::BuiltinOperator_ADD), {x, x}, {a}, add);
+  g.AddCustomOperator("NoSuchOp", {a}, {c});
+  g.AddOperator(OpCode::Builtin(tfl::BuiltinOperator_ADD), {c, c}, {y}, add);
+  StatusOr<std::vector<uint8_t>> bytes = b.Finish();
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  const std::string path =
+      Write("split.tflite", std::string(bytes->begin(), bytes->end()));
+
+  const RunResult r =
+      RunCli({"inspect", path, "--backends", "xnnpack", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json plan = json::parse(r.out)["execution_plan"];
+  ExpectEveryNodeOnce(plan, 3);
+  const json* custom = nullptr;
+  for (const json& f : plan["fallbacks"]) {
+    if (f["node"] == 1) custom = &f;
+  }
+  ASSERT_NE(custom, nullptr) << plan.dump(2);
+  EXPECT_EQ((*custom)["op"], "CUSTOM:NoSuchOp");
+  EXPECT_EQ((*custom)["backend"], "cpu");
+  EXPECT_EQ((*custom)["unsupported"], true);
+  EXPECT_EQ((*custom)["refusals"].back()["reason"],
+            "no CPU kernel for custom op 'NoSuchOp'");
+  if (BackendUnavailable(plan, "xnnpack")) GTEST_SKIP() << "no xnnpack";
+  // Both ADDs on xnnpack around the CPU node: three partitions, and the
+  // tensors between them cross boundaries.
+  ASSERT_EQ(plan["partitions"].size(), 3u) << plan.dump(2);
+  EXPECT_EQ(plan["partitions"][0]["backend"], "xnnpack");
+  EXPECT_EQ(plan["partitions"][1]["backend"], "cpu");
+  EXPECT_EQ(plan["partitions"][2]["backend"], "xnnpack");
+  EXPECT_EQ(plan["boundary_tensors"], json({a, c}));
+  EXPECT_EQ(plan["partitions"][1]["inputs"], json({a}));
+  EXPECT_EQ(plan["partitions"][1]["outputs"], json({c}));
+
+  const RunResult text = RunCli({"inspect", path, "--backends", "xnnpack"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  for (const char* want :
+       {"partitions   3: xnnpack 2 nodes in 2 partitions, cpu 1 node in 1 "
+        "partition",
+        "[1] cpu      1 node: CUSTOM:NoSuchOp",
+        "nodes 1; inputs t1; outputs t2", "boundary     2 tensors: t1, t2"}) {
+    EXPECT_NE(text.out.find(want), std::string::npos) << want << "\n"
+                                                      << text.out;
+  }
+}
+
+TEST_F(InspectErrors, BackendUsageErrorsExitTwo) {
+  const std::string model = "m.tflite";  // parsing fails before opening
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"inspect", model, "--max-delegated-partitions",
+                                 "1"},
+        {"inspect", model, "--min-nodes-per-partition", "2"},
+        {"inspect", model, "--backends", "xnnpack",
+         "--max-delegated-partitions", "-1"},
+        {"inspect", model, "--backends", "xnnpack", "--min-nodes-per-partition",
+         "0"}}) {
+    const RunResult r = RunCli(args);
+    EXPECT_EQ(r.code, 2) << ::testing::PrintToString(args);
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  }
+  if (!testing::HaveSharedData()) return;
+  const std::string path = testing::ModelPath("hello_world_float.tflite");
+  for (const char* list : {"nosuch", "xnnpack,,cpu", "XNNPACK", "cpu,cpu"}) {
+    SCOPED_TRACE(list);
+    const RunResult r = RunCli({"inspect", path, "--backends", list});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("edgerun: inspect: " + path + ": ", 0), 0u) << r.err;
+  }
+  const RunResult unknown = RunCli({"inspect", path, "--backends", "nosuch"});
+  EXPECT_NE(unknown.err.find("unknown backend 'nosuch'"), std::string::npos)
+      << unknown.err;
 }
 
 #ifdef EDGERUN_CLI_BINARY

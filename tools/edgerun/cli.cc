@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 
+#include "tools/edgerun/bench_command.h"
 #include "tools/edgerun/command.h"
+#include "tools/edgerun/diff_command.h"
 #include "tools/edgerun/inspect_command.h"
 #include "tools/edgerun/run_command.h"
 
@@ -12,6 +14,8 @@ std::vector<std::unique_ptr<Command>> MakeCommands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(MakeInspectCommand());
   commands.push_back(MakeRunCommand());
+  commands.push_back(MakeBenchCommand());
+  commands.push_back(MakeDiffCommand());
   return commands;
 }
 

@@ -4,11 +4,16 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgerun/format/byte_source.h"
 #include "edgerun/format/model_file.h"
+#include "edgerun/runtime/interpreter.h"
+#include "tools/edgerun/interpreter_setup.h"
 
 namespace edgerun::cli {
 namespace {
@@ -326,6 +331,236 @@ void PrintTfliteMetadata(const ModelSummary& s, std::ostream& out) {
   }
 }
 
+// ------------------------------------------------------- execution plan
+
+// The plan of `inspect --backends`, regrouped for reports: the runtime
+// reports one FallbackEvent per (node, refusing backend); people want one
+// entry per node with every refusal under it.
+struct PlanReport {
+  struct Refusal {
+    std::string backend;
+    std::string stage;
+    std::string reason;
+  };
+  struct NodeEntry {
+    int node = 0;
+    std::string op;
+    std::string backend;  // where it runs
+    std::vector<Refusal> refusals;
+    // Its own backend refused it too: no backend in the list can run it.
+    bool unsupported = false;
+  };
+  std::vector<NodeEntry> nodes;              // ascending node index
+  std::vector<const FallbackEvent*> events;  // not tied to one node's support
+  std::string allocate_error;                // "" when AllocateTensors passed
+};
+
+PlanReport BuildPlanReport(const ExecutionPlanInfo& plan,
+                           const Status& allocate) {
+  PlanReport report;
+  std::map<int, std::pair<std::string, std::string>> where;  // op, backend
+  for (const PartitionInfo& p : plan.partitions) {
+    for (size_t k = 0; k < p.nodes.size(); ++k) {
+      where[p.nodes[k]] = {k < p.ops.size() ? p.ops[k] : "", p.backend};
+    }
+  }
+  std::map<int, PlanReport::NodeEntry> by_node;
+  for (const FallbackEvent& e : plan.fallbacks) {
+    if (e.stage != "support" || e.nodes.empty()) {
+      report.events.push_back(&e);
+      continue;
+    }
+    for (int n : e.nodes) {
+      PlanReport::NodeEntry& entry = by_node[n];
+      entry.node = n;
+      entry.refusals.push_back({e.backend, e.stage, e.reason});
+    }
+  }
+  for (auto& [n, entry] : by_node) {
+    auto it = where.find(n);
+    if (it != where.end()) {
+      entry.op = it->second.first;
+      entry.backend = it->second.second;
+    }
+    for (const PlanReport::Refusal& r : entry.refusals) {
+      entry.unsupported |= !entry.backend.empty() && r.backend == entry.backend;
+    }
+    report.nodes.push_back(std::move(entry));
+  }
+  if (!allocate.ok()) report.allocate_error = allocate.ToString();
+  return report;
+}
+
+// "CONV_2D x3, RELU": ops in order of first appearance.
+std::string OpHistogram(const std::vector<std::string>& ops) {
+  std::vector<std::pair<std::string, int>> counts;
+  for (const std::string& op : ops) {
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& c) { return c.first == op; });
+    if (it == counts.end()) {
+      counts.emplace_back(op, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  std::vector<std::string> parts;
+  for (const auto& [op, n] : counts) {
+    parts.push_back(n > 1 ? op + " x" + std::to_string(n) : op);
+  }
+  return Join(parts, ", ");
+}
+
+// "0-3, 5, 7-9" for ascending runs; other orders print as given.
+std::string NodeRanges(const std::vector<int>& nodes) {
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < nodes.size();) {
+    size_t j = i;
+    while (j + 1 < nodes.size() && nodes[j + 1] == nodes[j] + 1) ++j;
+    parts.push_back(j > i ? std::to_string(nodes[i]) + "-" +
+                                std::to_string(nodes[j])
+                          : std::to_string(nodes[i]));
+    i = j + 1;
+  }
+  return parts.empty() ? "none" : Join(parts, ", ");
+}
+
+std::string TensorList(const std::vector<int>& tensors) {
+  std::vector<std::string> parts;
+  for (int t : tensors) parts.push_back("t" + std::to_string(t));
+  return parts.empty() ? "none" : Join(parts, ", ");
+}
+
+// "xnnpack 29 nodes in 2 partitions, cpu 1 node in 1 partition", backends
+// in preference order.
+std::string BackendSummary(const ExecutionPlanInfo& plan) {
+  std::vector<std::string> order = plan.backends;
+  std::map<std::string, std::pair<size_t, size_t>> counts;  // nodes, parts
+  for (const PartitionInfo& p : plan.partitions) {
+    counts[p.backend].first += p.nodes.size();
+    ++counts[p.backend].second;
+    if (std::find(order.begin(), order.end(), p.backend) == order.end()) {
+      order.push_back(p.backend);
+    }
+  }
+  std::vector<std::string> parts;
+  for (const std::string& b : order) {
+    auto it = counts.find(b);
+    if (it == counts.end()) continue;
+    parts.push_back(b + " " + Count(it->second.first, "node", "nodes") +
+                    " in " +
+                    Count(it->second.second, "partition", "partitions"));
+  }
+  return parts.empty() ? "no nodes" : Join(parts, ", ");
+}
+
+void PrintExecutionPlan(const ExecutionPlanInfo& plan, const PlanReport& report,
+                        std::ostream& out) {
+  out << "\nexecution plan (subgraph 0):\n";
+  out << "  backends     " << Join(plan.backends, " > ")
+      << "  (preference order)\n";
+  out << "  partitions   " << plan.partitions.size() << ": "
+      << BackendSummary(plan) << "\n";
+  size_t width = 0;
+  for (const PartitionInfo& p : plan.partitions) {
+    width = std::max(width, p.backend.size());
+  }
+  for (size_t i = 0; i < plan.partitions.size(); ++i) {
+    const PartitionInfo& p = plan.partitions[i];
+    std::string backend = p.backend;
+    backend.resize(width, ' ');
+    out << "  [" << i << "] " << backend << "  "
+        << Count(p.nodes.size(), "node", "nodes") << ": " << OpHistogram(p.ops)
+        << "\n";
+    out << "      nodes " << NodeRanges(p.nodes) << "; inputs "
+        << TensorList(p.inputs) << "; outputs " << TensorList(p.outputs)
+        << "\n";
+  }
+  out << "  fallbacks    ";
+  if (report.nodes.empty()) {
+    out << "none\n";
+  } else {
+    out << (report.nodes.size() == 1
+                ? "1 node not on its first-choice backend\n"
+                : Number(report.nodes.size()) +
+                      " nodes not on their first-choice backend\n");
+  }
+  for (const PlanReport::NodeEntry& e : report.nodes) {
+    out << "    node " << e.node << " " << e.op << " -> "
+        << (e.backend.empty() ? "?" : e.backend);
+    if (e.unsupported) out << "  UNSUPPORTED by every available backend";
+    out << "\n";
+    for (const PlanReport::Refusal& r : e.refusals) {
+      out << "      " << r.backend << ": " << r.reason << "\n";
+    }
+  }
+  for (const FallbackEvent* e : report.events) {
+    out << "  " << e->backend << " (" << e->stage << ")";
+    if (!e->nodes.empty()) out << ", nodes " << NodeRanges(e->nodes);
+    out << ": " << e->reason << "\n";
+  }
+  out << "  boundary     "
+      << Count(plan.boundary_tensors.size(), "tensor", "tensors");
+  if (!plan.boundary_tensors.empty()) {
+    out << ": " << TensorList(plan.boundary_tensors);
+  }
+  out << "\n";
+  if (!report.allocate_error.empty()) {
+    out << "  allocate     failed: " << report.allocate_error << "\n";
+  }
+}
+
+nlohmann::json ExecutionPlanToJson(const ExecutionPlanInfo& plan,
+                                   const PlanReport& report,
+                                   const InterpreterOptions& options) {
+  using nlohmann::json;
+  json partitions = json::array();
+  for (size_t i = 0; i < plan.partitions.size(); ++i) {
+    const PartitionInfo& p = plan.partitions[i];
+    partitions.push_back({{"index", i},
+                          {"backend", p.backend},
+                          {"nodes", p.nodes},
+                          {"ops", p.ops},
+                          {"inputs", p.inputs},
+                          {"outputs", p.outputs}});
+  }
+  json nodes = json::array();
+  for (const PlanReport::NodeEntry& e : report.nodes) {
+    json refusals = json::array();
+    for (const PlanReport::Refusal& r : e.refusals) {
+      refusals.push_back(
+          {{"backend", r.backend}, {"stage", r.stage}, {"reason", r.reason}});
+    }
+    nodes.push_back({{"node", e.node},
+                     {"op", e.op},
+                     {"backend", e.backend},
+                     {"unsupported", e.unsupported},
+                     {"refusals", refusals}});
+  }
+  json events = json::array();
+  for (const FallbackEvent* e : report.events) {
+    events.push_back({{"backend", e->backend},
+                      {"stage", e->stage},
+                      {"nodes", e->nodes},
+                      {"reason", e->reason}});
+  }
+  json nodes_per_backend = json::object();
+  for (const PartitionInfo& p : plan.partitions) {
+    nodes_per_backend[p.backend] =
+        nodes_per_backend.value(p.backend, size_t{0}) + p.nodes.size();
+  }
+  return {{"backends", plan.backends},
+          {"max_delegated_partitions", options.max_delegated_partitions},
+          {"min_nodes_per_partition", options.min_nodes_per_partition},
+          {"partitions", partitions},
+          {"nodes_per_backend", nodes_per_backend},
+          {"fallbacks", nodes},
+          {"events", events},
+          {"boundary_tensors", plan.boundary_tensors},
+          {"allocate_error", report.allocate_error.empty()
+                                 ? json(nullptr)
+                                 : json(report.allocate_error)}};
+}
+
 }  // namespace
 
 void PrintModelSummary(const ModelSummary& s, const std::string& path,
@@ -409,6 +644,19 @@ class InspectCommand final : public Command {
     sub->add_option("--mode", mode_,
                     "How to read the file: mmap (default) or read")
         ->check(CLI::IsMember({"mmap", "read"}));
+    CLI::Option* backends =
+        sub->add_option("--backends", backends_,
+                        "Also print the partition plan for this backend "
+                        "preference list, e.g. 'xnnpack,cpu' (cpu is "
+                        "implied last)");
+    sub->add_option("--max-delegated-partitions", max_delegated_partitions_,
+                    "Partitions kept per delegated backend (0 = no limit)")
+        ->check(CLI::Range(0, 100000))
+        ->needs(backends);
+    sub->add_option("--min-nodes-per-partition", min_nodes_per_partition_,
+                    "Smallest partition a delegated backend gets")
+        ->check(CLI::Range(1, 100000))
+        ->needs(backends);
     return sub;
   }
 
@@ -427,18 +675,63 @@ class InspectCommand final : public Command {
       return kExitUsage;
     }
     const ModelSummary summary = SummarizeModel(**model);
+    if (backends_.empty()) {
+      if (json_) {
+        nlohmann::json j = nlohmann::json::parse(ModelSummaryToJson(summary));
+        j["execution_plan"] = nullptr;
+        out << Dump(j) << "\n";
+      } else {
+        PrintModelSummary(summary, path_, out);
+      }
+      return kExitOk;
+    }
+
+    // The plan comes from the runtime, as `run` and `bench` would use it.
+    StatusOr<std::vector<std::string>> names = ParseBackendList(backends_);
+    if (!names.ok()) {
+      err << ErrorLine("inspect", path_, names.status()) << "\n";
+      return kExitUsage;
+    }
+    InterpreterOptions options;
+    options.backends = *names;
+    options.max_delegated_partitions = max_delegated_partitions_;
+    options.min_nodes_per_partition = min_nodes_per_partition_;
+    StatusOr<std::unique_ptr<Interpreter>> interp =
+        Interpreter::Create(*model, options);
+    if (!interp.ok()) {
+      err << ErrorLine("inspect", path_, interp.status()) << "\n";
+      return kExitUsage;
+    }
+    // Allocating compiles and reshapes the delegated partitions, which may
+    // move nodes again; a failure (e.g. an op no backend has) is part of
+    // the report, not an error of `inspect`.
+    const Status allocate = (*interp)->AllocateTensors();
+    const ExecutionPlanInfo plan = (*interp)->execution_plan();
+    const PlanReport report = BuildPlanReport(plan, allocate);
     if (json_) {
-      out << ModelSummaryToJson(summary) << "\n";
+      nlohmann::json j = nlohmann::json::parse(ModelSummaryToJson(summary));
+      j["execution_plan"] = ExecutionPlanToJson(plan, report, options);
+      out << Dump(j) << "\n";
     } else {
       PrintModelSummary(summary, path_, out);
+      PrintExecutionPlan(plan, report, out);
     }
     return kExitOk;
   }
 
  private:
+  // As ModelSummaryToJson: 2-space indent, invalid UTF-8 replaced (op names
+  // and reasons can carry bytes from the file).
+  static std::string Dump(const nlohmann::json& j) {
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
   std::string path_;
   bool json_ = false;
   std::string mode_ = "mmap";
+  std::string backends_;
+  int max_delegated_partitions_ = 0;
+  int min_nodes_per_partition_ = 1;
 };
 
 }  // namespace

@@ -1,8 +1,12 @@
-// `edgerun inspect MODEL [--json] [--mode mmap|read]`: describes a model:
-// file, schema, subgraphs, signatures, inputs and outputs with
+// `edgerun inspect MODEL [--json] [--mode mmap|read] [--backends LIST
+// [--max-delegated-partitions N] [--min-nodes-per-partition N]]`: describes
+// a model: file, schema, subgraphs, signatures, inputs and outputs with
 // quantization, operator histogram, constant data, metadata (TFLite Support
-// metadata, labels, associated files) and load warnings. Text for people by
-// default; --json gives the stable form documented in docs/inspect.md.
+// metadata, labels, associated files) and load warnings; with --backends
+// also the runtime's partition plan for that preference list (partitions,
+// nodes the preferred backends refused and why, boundary tensors). Text for
+// people by default; --json gives the stable form documented in
+// docs/inspect.md.
 //
 // Thread-safety: single-threaded (see command.h).
 #ifndef EDGERUN_TOOLS_EDGERUN_INSPECT_COMMAND_H_
