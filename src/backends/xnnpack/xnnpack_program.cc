@@ -334,9 +334,9 @@ RuntimeSlot::~RuntimeSlot() {
   if (threadpool != nullptr) pthreadpool_destroy(threadpool);
 }
 
-StatusOr<std::unique_ptr<RuntimeSlot>> SharedProgram::CreateRuntime() const {
+StatusOr<std::unique_ptr<RuntimeSlot>> CreateRuntimeForProgram(
+    const Program& prog) {
   RETURN_IF_ERROR(EnsureXnnpackInitialized());
-  const Program& prog = program_;
   xnn_subgraph_t sg = nullptr;
   RETURN_IF_ERROR(FromXnnStatus(
       xnn_create_subgraph(static_cast<uint32_t>(prog.external_tensors.size()),
@@ -371,7 +371,12 @@ StatusOr<std::unique_ptr<RuntimeSlot>> SharedProgram::CreateRuntime() const {
     }
   }
   RETURN_IF_ERROR(FromXnnStatus(
-      xnn_create_runtime_v2(sg, slot->threadpool, 0, &slot->runtime),
+      // Yielding workers: after each parallel operator the pool's threads
+      // sleep instead of spinning, which matters on small, shared CPUs
+      // (spinning workers starve the caller when cores are oversubscribed).
+      xnn_create_runtime_v2(sg, slot->threadpool,
+                            prog.num_threads > 1 ? XNN_FLAG_YIELD_WORKERS : 0,
+                            &slot->runtime),
       "xnn_create_runtime_v2"));
   return slot;
 }
@@ -392,7 +397,8 @@ StatusOr<SharedProgram::Lease> SharedProgram::Acquire() {
     }
   }
   // Only when Executes overlap: pack another runtime outside the lock.
-  ASSIGN_OR_RETURN(std::unique_ptr<RuntimeSlot> slot, CreateRuntime());
+  ASSIGN_OR_RETURN(std::unique_ptr<RuntimeSlot> slot,
+                   CreateRuntimeForProgram(program_));
   std::lock_guard<std::mutex> lock(mu_);
   ++created_;
   return Lease(this, std::move(slot));

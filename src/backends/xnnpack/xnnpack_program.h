@@ -95,6 +95,16 @@ struct RuntimeSlot {
   std::vector<void*> bound;  // data pointers of the last xnn_setup_runtime
 };
 
+// Builds a fresh xnn_runtime (packing the weights) for `program`, with a
+// pthreadpool of program.num_threads when that is over 1. This is the one
+// builder: SharedProgram uses it for its pool, and
+// bench/xnnpack_overhead_bench.cc uses it to run the identical subgraph
+// without the runtime around it (the "direct XNNPACK" baseline of issue #4).
+// Not for production code paths: it bypasses ProgramCache, so every call
+// packs another copy of the weights.
+StatusOr<std::unique_ptr<RuntimeSlot>> CreateRuntimeForProgram(
+    const Program& program);
+
 // A Program plus its pool of runtimes. See the file comment.
 class SharedProgram {
  public:
@@ -124,8 +134,6 @@ class SharedProgram {
   size_t num_runtimes() const;
 
  private:
-  StatusOr<std::unique_ptr<RuntimeSlot>> CreateRuntime() const;
-
   const Program program_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<RuntimeSlot>> idle_;  // guarded by mu_
