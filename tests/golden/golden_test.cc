@@ -98,7 +98,13 @@ TEST_P(GoldenTest, MatchesTfLite) {
   }
   const Status invoked = it.Invoke();
   ASSERT_TRUE(invoked.ok()) << invoked;
-  const bool exact_required = gc.spec.contains("reference_checks");
+  // seanet `ref` cases carry an exact check against TFLite Micro's CSV.
+  bool exact_required = false;
+  if (gc.spec.contains("reference_checks")) {
+    for (const auto& check : gc.spec["reference_checks"]) {
+      exact_required |= check.value("equal", false);
+    }
+  }
   for (const auto& out : gc.spec["outputs"]) {
     auto want = ReadNpy(testing::GoldenDir() + "/" + out["file"].get<std::string>());
     ASSERT_TRUE(want.ok()) << want.status();
@@ -123,6 +129,24 @@ TEST_P(GoldenTest, MatchesTfLite) {
     } else {
       EXPECT_TRUE(c.Passes(want->type == DataType::kFloat32))
           << "max diff " << c.max_diff << ", exact " << exact_pct << "%";
+    }
+    // seanet: also straight against TFLite Micro's reference CSV.
+    if (exact_required && gc.backends.empty() && index == 0) {
+      for (const auto& check : gc.spec["reference_checks"]) {
+        if (!check.value("equal", false)) continue;
+        const std::string csv = testing::ModelsDir() + "/" +
+                                check["reference"].get<std::string>();
+        std::ifstream in(csv);
+        ASSERT_TRUE(in) << "cannot open " << csv;
+        std::vector<int64_t> values;
+        std::string field;
+        while (std::getline(in, field, ',')) values.push_back(std::stoll(field));
+        ASSERT_EQ(static_cast<int64_t>(values.size()), got.num_elements()) << csv;
+        ASSERT_EQ(got.type(), DataType::kInt16) << csv;
+        for (size_t i = 0; i < values.size(); ++i) {
+          ASSERT_EQ(got.data_as<int16_t>()[i], values[i]) << csv << " element " << i;
+        }
+      }
     }
     if (gc.classifier && index == 0) {
       EXPECT_EQ(ArgMax(got), gc.spec["top5"][0].get<int>()) << "top-1 differs";

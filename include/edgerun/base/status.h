@@ -139,10 +139,11 @@ const Status& AsStatus(const StatusOr<T>& s) {
 #define EDGERUN_CONCAT_(a, b) EDGERUN_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function when `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                                          \
+// Variadic so that template arguments with commas need no parentheses.
+#define RETURN_IF_ERROR(...)                                           \
   do {                                                                 \
     const ::edgerun::Status edgerun_status_ =                          \
-        ::edgerun::internal::AsStatus(expr);                           \
+        ::edgerun::internal::AsStatus(__VA_ARGS__);                    \
     if (!edgerun_status_.ok()) return edgerun_status_;                 \
   } while (0)
 
