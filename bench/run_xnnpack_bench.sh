@@ -28,7 +28,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$build" --target xnnpack_overhead_bench >/dev/null
 
 mkdir -p "$root/bench/results"
-"$build/bench/xnnpack_overhead_bench" --models-dir "$shared/models" \
+"$build/xnnpack_overhead_bench" --models-dir "$shared/models" \
   --runs 200 --warmup 10 --init-reps 5 "${args[@]}" \
   --json "$root/bench/results/xnnpack_bench.json"
 echo "wrote $root/bench/results/xnnpack_bench.json"

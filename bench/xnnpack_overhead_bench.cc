@@ -10,8 +10,9 @@
 //   B  direct: the same work without the runtime. Each XNNPACK partition is
 //      an xnn_runtime built once by the backend's own builder
 //      (xnnpack::CreateRuntimeForProgram over DescribeSegment, i.e. the
-//      identical subgraph) and set up once with the same kind of external
-//      pointers, then only xnn_invoke_runtime per run; the CPU partitions'
+//      identical subgraph, on the same pthreadpool as A's runtime for that
+//      segment) and set up once with its external pointers, then only
+//      xnn_invoke_runtime per run; the CPU partitions'
 //      nodes are raw OpKernel::Eval calls on kernels this program created
 //      and prepared itself. Tensor memory comes from a runtime::Subgraph
 //      planned exactly like A's (its own arena; it is never Invoked).
@@ -25,9 +26,15 @@
 //
 //   xnnpack_overhead_bench --models-dir DIR [--models a,b,c] [--threads 1,2]
 //       [--runs N] [--warmup W] [--init-reps R] [--json PATH]
+//       [--separate-pools]
+//
+// --separate-pools gives B its own pthreadpools instead of borrowing the
+// pool of A's runtime for the same segment (shows what two sets of
+// spinning workers on one machine do to threads=2 numbers).
 //
 // Prints a table and, with --json, writes the numbers (see
 // bench/run_xnnpack_bench.sh).
+#include <pthreadpool.h>
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -141,7 +148,8 @@ class DirectContext final : public kernels::KernelContext {
 class DirectRun {
  public:
   static StatusOr<std::unique_ptr<DirectRun>> Create(
-      std::shared_ptr<const ModelFile> model, const InterpreterOptions& opts) {
+      std::shared_ptr<const ModelFile> model, const InterpreterOptions& opts,
+      bool separate_pools) {
     std::unique_ptr<DirectRun> d(new DirectRun());
     ASSIGN_OR_RETURN(d->graph_,
                      runtime::Subgraph::Create(
@@ -156,7 +164,18 @@ class DirectRun {
         backends::Segment segment{part.nodes, part.inputs, part.outputs};
         ASSIGN_OR_RETURN(xnn::Program program,
                          xnn::DescribeSegment(g, segment, opts.num_threads));
-        ASSIGN_OR_RETURN(step.xnn, xnn::CreateRuntimeForProgram(program));
+        // Run on the thread pool of A's runtime for this segment (the live
+        // SharedProgram of the same key): one set of workers for A and B,
+        // as two pools' spinning workers would fight over the two cores.
+        pthreadpool_t pool = nullptr;
+        if (!separate_pools) {
+          ASSIGN_OR_RETURN(step.shared,
+                           xnn::ProgramCache::Global().GetOrCreate(program));
+          ASSIGN_OR_RETURN(xnn::SharedProgram::Lease lease,
+                           step.shared->Acquire());
+          pool = lease->threadpool;
+        }
+        ASSIGN_OR_RETURN(step.xnn, xnn::CreateRuntimeForProgram(program, pool));
         std::vector<xnn_external_value> externals;
         for (size_t i = 0; i < program.external_tensors.size(); ++i) {
           externals.push_back(
@@ -222,6 +241,8 @@ class DirectRun {
     std::unique_ptr<DirectContext> context;
   };
   struct Step {
+    // Owns the borrowed thread pool; declared first so it outlives `xnn`.
+    std::shared_ptr<xnn::SharedProgram> shared;
     std::unique_ptr<xnn::RuntimeSlot> xnn;  // null for a CPU partition
     std::vector<CpuNode> cpu;
   };
@@ -281,6 +302,7 @@ struct Config {
   int warmup = 5;
   int init_reps = 5;
   std::string json_path;
+  bool separate_pools = false;  // B on its own thread pools (diagnosis)
 };
 
 // Same deterministic inputs for every variant: bytes for integer inputs,
@@ -388,7 +410,7 @@ Status BenchOne(const Config& cfg, const std::string& name, int threads,
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> a,
                    MakeInterpreter(model, xnn_opts));
   ASSIGN_OR_RETURN(std::unique_ptr<DirectRun> b,
-                   DirectRun::Create(model, xnn_opts));
+                   DirectRun::Create(model, xnn_opts, cfg.separate_pools));
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> c,
                    MakeInterpreter(model, cpu_opts));
   const ExecutionPlanInfo plan = a->execution_plan();
@@ -491,6 +513,10 @@ int Main(int argc, char** argv) {
   Config cfg;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--separate-pools") {
+      cfg.separate_pools = true;
+      continue;
+    }
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     if (value == nullptr) {
       std::fprintf(stderr, "missing value for %s\n", arg.c_str());
@@ -543,6 +569,8 @@ int Main(int argc, char** argv) {
     out << "{\n  \"bench\": \"xnnpack_overhead\", \"unit\": \"us\", "
         << "\"host_cores\": " << std::thread::hardware_concurrency()
         << ",\n  \"order\": \"interleaved per round, rotating ABC/BCA/CAB\""
+        << ",\n  \"b_thread_pools\": \""
+        << (cfg.separate_pools ? "own" : "shared with A's runtime") << "\""
         << ",\n  \"variants\": {\"A\": \"Interpreter::Invoke, backends "
            "xnnpack,cpu\", \"B\": \"direct: xnn_invoke_runtime on runtimes "
            "built by the backend's builder + raw kernel Eval for CPU nodes\", "

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "edgerun/format/model_builder.h"
+#include "tests/conformance/case_util.h"
 #include "tests/conformance/conformance_case.h"
 
 namespace edgerun::conformance {
@@ -22,83 +23,6 @@ constexpr Act kNone = tfl::ActivationFunctionType_NONE;
 constexpr Act kRelu = tfl::ActivationFunctionType_RELU;
 constexpr Act kRelu6 = tfl::ActivationFunctionType_RELU6;
 constexpr Act kReluN1 = tfl::ActivationFunctionType_RELU_N1_TO_1;
-
-// One operand of a case: a model input (random or fixed values) or a
-// constant baked into the model.
-struct Operand {
-  DataType type = DataType::kFloat32;
-  std::vector<int32_t> shape;
-  std::optional<QuantizationSpec> quant;
-  std::optional<std::vector<uint8_t>> fixed;     // model input with values
-  std::optional<std::vector<uint8_t>> constant;  // constant tensor
-};
-
-template <typename T>
-std::vector<uint8_t> Bytes(const std::vector<T>& v) {
-  return ToBytes(v);
-}
-
-Operand In(DataType type, std::vector<int32_t> shape) {
-  return Operand{type, std::move(shape), std::nullopt, std::nullopt,
-                 std::nullopt};
-}
-Operand QIn(DataType type, std::vector<int32_t> shape, float scale,
-            int64_t zero_point) {
-  Operand o = In(type, std::move(shape));
-  o.quant = QuantizationSpec::PerTensor(scale, zero_point);
-  return o;
-}
-template <typename T>
-Operand Fixed(Operand o, const std::vector<T>& values) {
-  o.fixed = Bytes(values);
-  return o;
-}
-template <typename T>
-Operand Const(Operand o, const std::vector<T>& values) {
-  o.constant = Bytes(values);
-  return o;
-}
-
-// A single-operator case: operands become model inputs in order (constants
-// excepted), then one output.
-ConformanceCase OpCase(std::string name, tfl::BuiltinOperator op,
-                       std::vector<Operand> operands, Operand output,
-                       OpOptions options = {}) {
-  ConformanceCase c;
-  c.name = std::move(name);
-  int input_index = 0;
-  for (const Operand& o : operands) {
-    if (o.constant.has_value()) continue;
-    if (o.fixed.has_value()) {
-      NpyArray a;
-      a.type = o.type;
-      a.shape.assign(o.shape.begin(), o.shape.end());
-      a.data = *o.fixed;
-      c.fixed_inputs.emplace_back(input_index, std::move(a));
-    }
-    ++input_index;
-  }
-  c.build = [=]() -> StatusOr<std::vector<uint8_t>> {
-    ModelBuilder b;
-    SubgraphBuilder& g = b.AddSubgraph("main");
-    std::vector<int32_t> ids;
-    for (size_t i = 0; i < operands.size(); ++i) {
-      const Operand& o = operands[i];
-      const std::string n = "in" + std::to_string(i);
-      if (o.constant.has_value()) {
-        ids.push_back(
-            g.AddConstTensor(n, o.type, o.shape, *o.constant, o.quant));
-      } else {
-        ids.push_back(g.AddInput(n, o.type, o.shape, o.quant));
-      }
-    }
-    const int32_t y =
-        g.AddOutput("out", output.type, output.shape, output.quant);
-    g.AddOperator(op, ids, {y}, options);
-    return b.Finish();
-  };
-  return c;
-}
 
 OpOptions AddOpts(Act a, bool pot = false) {
   return [=](flatbuffers::FlatBufferBuilder& f) {
@@ -120,14 +44,6 @@ OpOptions DivOpts(Act a) {
     return tfl::CreateDivOptions(f, a);
   };
 }
-
-constexpr DataType kF32 = DataType::kFloat32;
-constexpr DataType kU8 = DataType::kUInt8;
-constexpr DataType kS8 = DataType::kInt8;
-constexpr DataType kS16 = DataType::kInt16;
-constexpr DataType kI32 = DataType::kInt32;
-constexpr DataType kI64 = DataType::kInt64;
-constexpr DataType kBool = DataType::kBool;
 
 const std::vector<int32_t> kA = {2, 1, 3};
 const std::vector<int32_t> kB = {1, 4, 1};
@@ -581,10 +497,10 @@ void AddLogicalSelectCases(std::vector<ConformanceCase>& cases) {
         In(kBool, {2, 5})));
   }
   const auto logical_not = tfl::BuiltinOperator_LOGICAL_NOT;
-  cases.push_back(OpCase("logical_not__rank3", logical_not, {In(kBool, {2, 3, 4})},
-                         In(kBool, {2, 3, 4})));
-  cases.push_back(
-      OpCase("logical_not__scalar", logical_not, {In(kBool, {})}, In(kBool, {})));
+  cases.push_back(OpCase("logical_not__rank3", logical_not,
+                         {In(kBool, {2, 3, 4})}, In(kBool, {2, 3, 4})));
+  cases.push_back(OpCase("logical_not__scalar", logical_not, {In(kBool, {})},
+                         In(kBool, {})));
   const auto sel = tfl::BuiltinOperator_SELECT;
   cases.push_back(
       OpCase("select__f32_same", sel,

@@ -13,38 +13,11 @@
 #include <vector>
 
 #include "edgerun/format/model_builder.h"
+#include "tests/conformance/case_util.h"
 #include "tests/conformance/conformance_case.h"
 
 namespace edgerun::conformance {
 namespace {
-
-constexpr DataType kF32 = DataType::kFloat32;
-constexpr DataType kU8 = DataType::kUInt8;
-constexpr DataType kS8 = DataType::kInt8;
-constexpr DataType kS16 = DataType::kInt16;
-constexpr DataType kI32 = DataType::kInt32;
-constexpr DataType kI64 = DataType::kInt64;
-
-// Deterministic generator (xorshift32) for constant tensors.
-class Rng {
- public:
-  explicit Rng(uint32_t seed) : state_(seed * 2654435761u + 1) {}
-  uint32_t Next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 17;
-    state_ ^= state_ << 5;
-    return state_;
-  }
-  int Int(int lo, int hi) {  // [lo, hi]
-    return lo + static_cast<int>(Next() % static_cast<uint32_t>(hi - lo + 1));
-  }
-  float Float(float lo, float hi) {
-    return lo + (hi - lo) * static_cast<float>(Next() >> 8) / 16777216.f;
-  }
-
- private:
-  uint32_t state_;
-};
 
 enum class Kind { kConv, kDepthwise };
 
@@ -80,10 +53,7 @@ ConformanceCase Make(const Spec& sp) {
   ConformanceCase c;
   c.name = sp.name;
   c.build = [sp]() -> StatusOr<std::vector<uint8_t>> {
-    uint32_t seed = 2166136261u;  // FNV-1a of the name: stable everywhere
-    for (char ch : sp.name)
-      seed = (seed ^ static_cast<uint8_t>(ch)) * 16777619u;
-    Rng rng(seed);
+    Rng rng(sp.name);
     const int in_c = sp.input[3];
     const bool depthwise = sp.kind == Kind::kDepthwise;
     const int filter_in_c = depthwise ? 1 : in_c / sp.groups;

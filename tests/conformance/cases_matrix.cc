@@ -18,57 +18,17 @@
 
 #include "edgerun/format/model_builder.h"
 #include "flatbuffers/flexbuffers.h"
+#include "tests/conformance/case_util.h"
 #include "tests/conformance/conformance_case.h"
 
 namespace edgerun::conformance {
 namespace {
 
-constexpr DataType kF32 = DataType::kFloat32;
-constexpr DataType kU8 = DataType::kUInt8;
-constexpr DataType kS8 = DataType::kInt8;
-constexpr DataType kS16 = DataType::kInt16;
-constexpr DataType kI32 = DataType::kInt32;
 constexpr auto kNone = tfl::ActivationFunctionType_NONE;
 constexpr auto kRelu = tfl::ActivationFunctionType_RELU;
 constexpr auto kRelu6 = tfl::ActivationFunctionType_RELU6;
 constexpr auto kReluN1 = tfl::ActivationFunctionType_RELU_N1_TO_1;
 constexpr auto kTanh = tfl::ActivationFunctionType_TANH;
-
-// Deterministic xorshift32 for constant tensors, seeded by the case name.
-class Rng {
- public:
-  explicit Rng(const std::string& name) {
-    uint32_t seed = 2166136261u;
-    for (char ch : name) seed = (seed ^ static_cast<uint8_t>(ch)) * 16777619u;
-    state_ = seed * 2654435761u + 1;
-  }
-  uint32_t Next() {
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 17;
-    state_ ^= state_ << 5;
-    return state_;
-  }
-  int Int(int lo, int hi) {
-    return lo + static_cast<int>(Next() % static_cast<uint32_t>(hi - lo + 1));
-  }
-  float Float(float lo, float hi) {
-    return lo + (hi - lo) * static_cast<float>(Next() >> 8) / 16777216.f;
-  }
-  std::vector<float> Floats(size_t n, float lo, float hi) {
-    std::vector<float> v(n);
-    for (float& x : v) x = Float(lo, hi);
-    return v;
-  }
-  template <typename T>
-  std::vector<T> Ints(size_t n, int lo, int hi) {
-    std::vector<T> v(n);
-    for (T& x : v) x = static_cast<T>(Int(lo, hi));
-    return v;
-  }
-
- private:
-  uint32_t state_;
-};
 
 QuantizationSpec Q(float scale, int64_t zp) {
   return QuantizationSpec::PerTensor(scale, zp);

@@ -14,49 +14,11 @@
 #include <vector>
 
 #include "edgerun/format/model_builder.h"
+#include "tests/conformance/case_util.h"
 #include "tests/conformance/conformance_case.h"
 
 namespace edgerun::conformance {
 namespace {
-
-constexpr DataType kF32 = DataType::kFloat32;
-constexpr DataType kU8 = DataType::kUInt8;
-constexpr DataType kS8 = DataType::kInt8;
-constexpr DataType kS16 = DataType::kInt16;
-constexpr DataType kI32 = DataType::kInt32;
-constexpr DataType kI64 = DataType::kInt64;
-constexpr DataType kBool = DataType::kBool;
-
-// A tensor of a case: model input (random or fixed values) or a constant.
-struct Arg {
-  DataType type = kF32;
-  std::vector<int32_t> shape;
-  std::optional<QuantizationSpec> quant;
-  std::optional<std::vector<uint8_t>> fixed;
-  std::optional<std::vector<uint8_t>> constant;
-};
-
-Arg T(DataType type, std::vector<int32_t> shape) {
-  Arg a;
-  a.type = type;
-  a.shape = std::move(shape);
-  return a;
-}
-Arg Q(DataType type, std::vector<int32_t> shape, float scale, int64_t zp) {
-  Arg a = T(type, std::move(shape));
-  a.quant = QuantizationSpec::PerTensor(scale, zp);
-  return a;
-}
-template <typename V>
-Arg Fixed(Arg a, const std::vector<V>& values) {
-  a.fixed = ToBytes(values);
-  return a;
-}
-template <typename V>
-Arg Const(Arg a, const std::vector<V>& values) {
-  a.constant = ToBytes(values);
-  return a;
-}
 
 int Count(const std::vector<int32_t>& shape) {
   int n = 1;
@@ -73,47 +35,12 @@ std::vector<float> Sweep(int n, float lo, float hi) {
   return v;
 }
 
-ConformanceCase Case(std::string name, OpCode op, std::vector<Arg> inputs,
-                     Arg output, OpOptions options = {}) {
-  ConformanceCase c;
-  c.name = std::move(name);
-  int index = 0;
-  for (const Arg& a : inputs) {
-    if (a.constant) continue;
-    if (a.fixed) {
-      NpyArray arr;
-      arr.type = a.type;
-      arr.shape.assign(a.shape.begin(), a.shape.end());
-      arr.data = *a.fixed;
-      c.fixed_inputs.emplace_back(index, std::move(arr));
-    }
-    ++index;
-  }
-  c.build = [=]() -> StatusOr<std::vector<uint8_t>> {
-    ModelBuilder b;
-    SubgraphBuilder& g = b.AddSubgraph("main");
-    std::vector<int32_t> ids;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const Arg& a = inputs[i];
-      const std::string n = "in" + std::to_string(i);
-      ids.push_back(a.constant ? g.AddConstTensor(n, a.type, a.shape,
-                                                  *a.constant, a.quant)
-                               : g.AddInput(n, a.type, a.shape, a.quant));
-    }
-    const int32_t y =
-        g.AddOutput("out", output.type, output.shape, output.quant);
-    g.AddOperator(op, ids, {y}, options);
-    return b.Finish();
-  };
-  return c;
-}
-
 // A same-shape unary case.
-ConformanceCase Unary(std::string name, tfl::BuiltinOperator op, Arg in,
-                      Arg out, OpOptions options = {}) {
+ConformanceCase Unary(std::string name, tfl::BuiltinOperator op, Operand in,
+                      Operand out, OpOptions options = {}) {
   out.shape = in.shape;
-  return Case(std::move(name), op, {std::move(in)}, std::move(out),
-              std::move(options));
+  return OpCase(std::move(name), op, {std::move(in)}, std::move(out),
+                std::move(options));
 }
 
 OpOptions SoftmaxOpts(float beta) {
@@ -147,71 +74,76 @@ void AddMathCases(std::vector<ConformanceCase>& cases) {
   const auto wide = Sweep(n, -7.3f, 6.9f);
   const auto positive = Sweep(n, 0.01f, 20.f);
   cases.push_back(Unary("floor__f32", tfl::BuiltinOperator_FLOOR,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("ceil__f32", tfl::BuiltinOperator_CEIL,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   std::vector<float> ties = {-2.5f, -1.5f,  -0.5f, 0.5f, 1.5f, 2.5f,
                              3.5f,  -3.49f, 3.51f, 0.f,  -0.f, 1e7f};
   cases.push_back(Unary("round__f32_ties", tfl::BuiltinOperator_ROUND,
-                        Fixed(T(kF32, {12}), ties), T(kF32, {})));
+                        Fixed(In(kF32, {12}), ties), In(kF32, {})));
   cases.push_back(Unary("round__f32", tfl::BuiltinOperator_ROUND,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
-  cases.push_back(Unary("abs__f32", tfl::BuiltinOperator_ABS, T(kF32, kShape),
-                        T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
+  cases.push_back(Unary("abs__f32", tfl::BuiltinOperator_ABS, In(kF32, kShape),
+                        In(kF32, {})));
   cases.push_back(
       Unary("abs__i32", tfl::BuiltinOperator_ABS,
-            Fixed(T(kI32, {6}),
+            Fixed(In(kI32, {6}),
                   std::vector<int32_t>{-5, 0, 7, -2147483647, 2147483647, -1}),
-            T(kI32, {})));
-  cases.push_back(Unary("abs__i16", tfl::BuiltinOperator_ABS, T(kS16, kShape),
-                        T(kS16, {})));
+            In(kI32, {})));
+  cases.push_back(Unary("abs__i16", tfl::BuiltinOperator_ABS, In(kS16, kShape),
+                        In(kS16, {})));
   cases.push_back(Unary("abs__i8_quant", tfl::BuiltinOperator_ABS,
-                        Q(kS8, kShape, 0.05f, -3), Q(kS8, {}, 0.05f, -3)));
+                        QIn(kS8, kShape, 0.05f, -3), QIn(kS8, {}, 0.05f, -3)));
   cases.push_back(Unary("abs__i8_rescale", tfl::BuiltinOperator_ABS,
-                        Q(kS8, kShape, 0.05f, 10), Q(kS8, {}, 0.03f, -128)));
+                        QIn(kS8, kShape, 0.05f, 10),
+                        QIn(kS8, {}, 0.03f, -128)));
   cases.push_back(Unary("abs__i16_quant", tfl::BuiltinOperator_ABS,
-                        Q(kS16, kShape, 0.001f, 0), Q(kS16, {}, 0.0007f, 0)));
-  cases.push_back(Unary("neg__f32", tfl::BuiltinOperator_NEG, T(kF32, kShape),
-                        T(kF32, {})));
+                        QIn(kS16, kShape, 0.001f, 0),
+                        QIn(kS16, {}, 0.0007f, 0)));
+  cases.push_back(Unary("neg__f32", tfl::BuiltinOperator_NEG, In(kF32, kShape),
+                        In(kF32, {})));
   cases.push_back(
       Unary("neg__i32", tfl::BuiltinOperator_NEG,
-            Fixed(T(kI32, {5}),
+            Fixed(In(kI32, {5}),
                   std::vector<int32_t>{3, -4, 0, 2147483647, -2147483647}),
-            T(kI32, {})));
-  cases.push_back(Unary("neg__i64", tfl::BuiltinOperator_NEG, T(kI64, kShape),
-                        T(kI64, {})));
+            In(kI32, {})));
+  cases.push_back(Unary("neg__i64", tfl::BuiltinOperator_NEG, In(kI64, kShape),
+                        In(kI64, {})));
   cases.push_back(Unary("sqrt__f32", tfl::BuiltinOperator_SQRT,
-                        Fixed(T(kF32, kShape), positive), T(kF32, {})));
+                        Fixed(In(kF32, kShape), positive), In(kF32, {})));
   cases.push_back(Unary("rsqrt__f32", tfl::BuiltinOperator_RSQRT,
-                        Fixed(T(kF32, kShape), positive), T(kF32, {})));
+                        Fixed(In(kF32, kShape), positive), In(kF32, {})));
   {
     std::vector<int8_t> v(n);
     for (int i = 0; i < n; ++i) v[i] = static_cast<int8_t>(-20 + 5 * i);
     cases.push_back(Unary("rsqrt__i8", tfl::BuiltinOperator_RSQRT,
-                          Fixed(Q(kS8, kShape, 0.05f, -20), v),
-                          Q(kS8, {}, 0.04f, -100)));
+                          Fixed(QIn(kS8, kShape, 0.05f, -20), v),
+                          QIn(kS8, {}, 0.04f, -100)));
     std::vector<int16_t> w(n);
     for (int i = 0; i < n; ++i) w[i] = static_cast<int16_t>(i * 1111);
     cases.push_back(Unary("rsqrt__i16", tfl::BuiltinOperator_RSQRT,
-                          Fixed(Q(kS16, kShape, 0.0005f, 0), w),
-                          Q(kS16, {}, 0.002f, 0)));
+                          Fixed(QIn(kS16, kShape, 0.0005f, 0), w),
+                          QIn(kS16, {}, 0.002f, 0)));
   }
   cases.push_back(Unary("exp__f32", tfl::BuiltinOperator_EXP,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("exp__i8", tfl::BuiltinOperator_EXP,
-                        Q(kS8, kShape, 0.02f, 5), Q(kS8, {}, 0.015f, -120)));
+                        QIn(kS8, kShape, 0.02f, 5),
+                        QIn(kS8, {}, 0.015f, -120)));
   cases.push_back(Unary("exp__i16", tfl::BuiltinOperator_EXP,
-                        Q(kS16, kShape, 0.0001f, 0), Q(kS16, {}, 0.0003f, 0)));
+                        QIn(kS16, kShape, 0.0001f, 0),
+                        QIn(kS16, {}, 0.0003f, 0)));
   cases.push_back(Unary("log__f32", tfl::BuiltinOperator_LOG,
-                        Fixed(T(kF32, kShape), positive), T(kF32, {})));
+                        Fixed(In(kF32, kShape), positive), In(kF32, {})));
   cases.push_back(Unary("log__i8", tfl::BuiltinOperator_LOG,
-                        Q(kS8, kShape, 0.05f, -128), Q(kS8, {}, 0.03f, 60)));
+                        QIn(kS8, kShape, 0.05f, -128),
+                        QIn(kS8, {}, 0.03f, 60)));
   cases.push_back(Unary("sin__f32", tfl::BuiltinOperator_SIN,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("cos__f32", tfl::BuiltinOperator_COS,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("sin__f32_empty", tfl::BuiltinOperator_SIN,
-                        T(kF32, {0, 3}), T(kF32, {})));
+                        In(kF32, {0, 3}), In(kF32, {})));
 }
 
 // ---------------------------------------------------------------- activations
@@ -221,34 +153,36 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
   const auto wide = Sweep(n, -7.3f, 6.9f);
   // LOGISTIC / TANH
   cases.push_back(Unary("logistic__f32", tfl::BuiltinOperator_LOGISTIC,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("logistic__u8", tfl::BuiltinOperator_LOGISTIC,
-                        Q(kU8, kShape, 0.06f, 120), Q(kU8, {}, 1.f / 256, 0)));
+                        QIn(kU8, kShape, 0.06f, 120),
+                        QIn(kU8, {}, 1.f / 256, 0)));
   cases.push_back(Unary("logistic__i8", tfl::BuiltinOperator_LOGISTIC,
-                        Q(kS8, kShape, 0.07f, -5),
-                        Q(kS8, {}, 1.f / 256, -128)));
+                        QIn(kS8, kShape, 0.07f, -5),
+                        QIn(kS8, {}, 1.f / 256, -128)));
   cases.push_back(Unary("logistic__i16_pot", tfl::BuiltinOperator_LOGISTIC,
-                        Q(kS16, kShape, 1.f / 4096, 0),
-                        Q(kS16, {}, 1.f / 32768, 0)));
+                        QIn(kS16, kShape, 1.f / 4096, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0)));
   cases.push_back(Unary("logistic__i16_general", tfl::BuiltinOperator_LOGISTIC,
-                        Q(kS16, kShape, 0.0003f, 0),
-                        Q(kS16, {}, 1.f / 32768, 0)));
+                        QIn(kS16, kShape, 0.0003f, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0)));
   cases.push_back(Unary("tanh__f32", tfl::BuiltinOperator_TANH,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("tanh__u8", tfl::BuiltinOperator_TANH,
-                        Q(kU8, kShape, 0.03f, 128),
-                        Q(kU8, {}, 1.f / 128, 128)));
+                        QIn(kU8, kShape, 0.03f, 128),
+                        QIn(kU8, {}, 1.f / 128, 128)));
   cases.push_back(Unary("tanh__i8", tfl::BuiltinOperator_TANH,
-                        Q(kS8, kShape, 0.025f, 3), Q(kS8, {}, 1.f / 128, 0)));
+                        QIn(kS8, kShape, 0.025f, 3),
+                        QIn(kS8, {}, 1.f / 128, 0)));
   cases.push_back(Unary("tanh__i16_pot", tfl::BuiltinOperator_TANH,
-                        Q(kS16, kShape, 1.f / 4096, 0),
-                        Q(kS16, {}, 1.f / 32768, 0)));
+                        QIn(kS16, kShape, 1.f / 4096, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0)));
   cases.push_back(Unary("tanh__i16_pot_shift1", tfl::BuiltinOperator_TANH,
-                        Q(kS16, kShape, 1.f / 2048, 0),
-                        Q(kS16, {}, 1.f / 32768, 0)));
+                        QIn(kS16, kShape, 1.f / 2048, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0)));
   cases.push_back(Unary("tanh__i16_general", tfl::BuiltinOperator_TANH,
-                        Q(kS16, kShape, 0.00021f, 0),
-                        Q(kS16, {}, 1.f / 32768, 0)));
+                        QIn(kS16, kShape, 0.00021f, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0)));
   // RELU family
   struct ReluOp {
     const char* name;
@@ -261,99 +195,101 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
       {"relu_n1_to_1", tfl::BuiltinOperator_RELU_N1_TO_1, false},
       {"relu_0_to_1", tfl::BuiltinOperator_RELU_0_TO_1, false}};
   cases.push_back(Unary("relu__f32_scalar", tfl::BuiltinOperator_RELU,
-                        T(kF32, {}), T(kF32, {})));
+                        In(kF32, {}), In(kF32, {})));
   cases.push_back(Unary("relu6__u8_size1", tfl::BuiltinOperator_RELU6,
-                        Q(kU8, {1, 1, 1}, 0.05f, 0), Q(kU8, {}, 0.05f, 0)));
+                        QIn(kU8, {1, 1, 1}, 0.05f, 0), QIn(kU8, {}, 0.05f, 0)));
   for (const ReluOp& r : relus) {
     const std::string p = std::string(r.name) + "__";
     cases.push_back(
-        Unary(p + "f32", r.op, Fixed(T(kF32, kShape), wide), T(kF32, {})));
-    cases.push_back(Unary(p + "u8", r.op, Q(kU8, kShape, 0.05f, 100),
-                          Q(kU8, {}, 0.04f, 20)));
-    cases.push_back(Unary(p + "i8", r.op, Q(kS8, kShape, 0.06f, -10),
-                          Q(kS8, {}, 0.03f, -128)));
+        Unary(p + "f32", r.op, Fixed(In(kF32, kShape), wide), In(kF32, {})));
+    cases.push_back(Unary(p + "u8", r.op, QIn(kU8, kShape, 0.05f, 100),
+                          QIn(kU8, {}, 0.04f, 20)));
+    cases.push_back(Unary(p + "i8", r.op, QIn(kS8, kShape, 0.06f, -10),
+                          QIn(kS8, {}, 0.03f, -128)));
     if (r.int16) {
-      cases.push_back(Unary(p + "i16", r.op, Q(kS16, kShape, 0.0004f, 0),
-                            Q(kS16, {}, 0.0003f, 0)));
+      cases.push_back(Unary(p + "i16", r.op, QIn(kS16, kShape, 0.0004f, 0),
+                            QIn(kS16, {}, 0.0003f, 0)));
     }
   }
   // LEAKY_RELU
   cases.push_back(Unary("leaky_relu__f32", tfl::BuiltinOperator_LEAKY_RELU,
-                        T(kF32, kShape), T(kF32, {}), LeakyOpts(0.2f)));
+                        In(kF32, kShape), In(kF32, {}), LeakyOpts(0.2f)));
   cases.push_back(Unary("leaky_relu__u8", tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kU8, kShape, 0.05f, 128), Q(kU8, {}, 0.03f, 100),
+                        QIn(kU8, kShape, 0.05f, 128), QIn(kU8, {}, 0.03f, 100),
                         LeakyOpts(0.1f)));
   cases.push_back(Unary("leaky_relu__i8", tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kS8, kShape, 0.05f, 0), Q(kS8, {}, 0.04f, -30),
+                        QIn(kS8, kShape, 0.05f, 0), QIn(kS8, {}, 0.04f, -30),
                         LeakyOpts(0.3f)));
-  cases.push_back(
-      Unary("leaky_relu__i8_alpha_gt1", tfl::BuiltinOperator_LEAKY_RELU,
-            Q(kS8, kShape, 0.02f, 20), Q(kS8, {}, 0.05f, 0), LeakyOpts(1.5f)));
+  cases.push_back(Unary(
+      "leaky_relu__i8_alpha_gt1", tfl::BuiltinOperator_LEAKY_RELU,
+      QIn(kS8, kShape, 0.02f, 20), QIn(kS8, {}, 0.05f, 0), LeakyOpts(1.5f)));
   // Enough values to tell the XNNPACK delegate's 8.8 fixed point from the
   // builtin kernel; a tiny alpha makes the delegate refuse the node.
   cases.push_back(Unary("leaky_relu__u8_many", tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kU8, {8, 16}, 0.0513f, 128), Q(kU8, {}, 0.0313f, 100),
-                        LeakyOpts(0.1f)));
+                        QIn(kU8, {8, 16}, 0.0513f, 128),
+                        QIn(kU8, {}, 0.0313f, 100), LeakyOpts(0.1f)));
   cases.push_back(Unary("leaky_relu__i8_many", tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kS8, {8, 16}, 0.0513f, 3), Q(kS8, {}, 0.0313f, -10),
-                        LeakyOpts(0.1f)));
+                        QIn(kS8, {8, 16}, 0.0513f, 3),
+                        QIn(kS8, {}, 0.0313f, -10), LeakyOpts(0.1f)));
   cases.push_back(Unary("leaky_relu__i8_tiny_alpha",
                         tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kS8, {8, 16}, 0.0513f, 3), Q(kS8, {}, 0.0313f, -10),
-                        LeakyOpts(0.001f)));
-  cases.push_back(
-      Unary("leaky_relu__i8_neg_alpha", tfl::BuiltinOperator_LEAKY_RELU,
-            Q(kS8, {8, 16}, 0.04f, 0), Q(kS8, {}, 0.05f, 0), LeakyOpts(-0.5f)));
+                        QIn(kS8, {8, 16}, 0.0513f, 3),
+                        QIn(kS8, {}, 0.0313f, -10), LeakyOpts(0.001f)));
+  cases.push_back(Unary(
+      "leaky_relu__i8_neg_alpha", tfl::BuiltinOperator_LEAKY_RELU,
+      QIn(kS8, {8, 16}, 0.04f, 0), QIn(kS8, {}, 0.05f, 0), LeakyOpts(-0.5f)));
   cases.push_back(Unary("leaky_relu__i16", tfl::BuiltinOperator_LEAKY_RELU,
-                        Q(kS16, kShape, 0.00031f, 0), Q(kS16, {}, 0.00029f, 0),
-                        LeakyOpts(0.2f)));
+                        QIn(kS16, kShape, 0.00031f, 0),
+                        QIn(kS16, {}, 0.00029f, 0), LeakyOpts(0.2f)));
   // PRELU: alpha per channel (broadcast), and full-shape alpha.
   {
     const std::vector<int32_t> shape = {2, 3, 4};
-    cases.push_back(Case(
+    cases.push_back(OpCase(
         "prelu__f32_channel", tfl::BuiltinOperator_PRELU,
-        {T(kF32, shape), Const(T(kF32, {1, 1, 4}),
-                               std::vector<float>{0.1f, -0.5f, 0.25f, 2.f})},
-        T(kF32, shape)));
-    cases.push_back(Case("prelu__f32_full", tfl::BuiltinOperator_PRELU,
-                         {T(kF32, shape), T(kF32, shape)}, T(kF32, shape)));
-    cases.push_back(Case(
+        {In(kF32, shape), Const(In(kF32, {1, 1, 4}),
+                                std::vector<float>{0.1f, -0.5f, 0.25f, 2.f})},
+        In(kF32, shape)));
+    cases.push_back(OpCase("prelu__f32_full", tfl::BuiltinOperator_PRELU,
+                           {In(kF32, shape), In(kF32, shape)},
+                           In(kF32, shape)));
+    cases.push_back(OpCase(
         "prelu__u8_channel", tfl::BuiltinOperator_PRELU,
-        {Q(kU8, shape, 0.04f, 128),
-         Const(Q(kU8, {4}, 0.01f, 50), std::vector<uint8_t>{60, 40, 255, 0})},
-        Q(kU8, shape, 0.03f, 120)));
-    cases.push_back(Case(
+        {QIn(kU8, shape, 0.04f, 128),
+         Const(QIn(kU8, {4}, 0.01f, 50), std::vector<uint8_t>{60, 40, 255, 0})},
+        QIn(kU8, shape, 0.03f, 120)));
+    cases.push_back(OpCase(
         "prelu__i8_channel", tfl::BuiltinOperator_PRELU,
-        {Q(kS8, shape, 0.05f, 5),
-         Const(Q(kS8, {3, 1}, 0.02f, -10), std::vector<int8_t>{0, 20, -128})},
-        Q(kS8, shape, 0.04f, -20)));
+        {QIn(kS8, shape, 0.05f, 5),
+         Const(QIn(kS8, {3, 1}, 0.02f, -10), std::vector<int8_t>{0, 20, -128})},
+        QIn(kS8, shape, 0.04f, -20)));
   }
   // HARD_SWISH
   cases.push_back(Unary("hard_swish__f32", tfl::BuiltinOperator_HARD_SWISH,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("hard_swish__u8", tfl::BuiltinOperator_HARD_SWISH,
-                        Q(kU8, kShape, 0.05f, 128), Q(kU8, {}, 0.03f, 40)));
+                        QIn(kU8, kShape, 0.05f, 128), QIn(kU8, {}, 0.03f, 40)));
   cases.push_back(Unary("hard_swish__i8", tfl::BuiltinOperator_HARD_SWISH,
-                        Q(kS8, kShape, 0.06f, -3), Q(kS8, {}, 0.035f, -90)));
-  cases.push_back(Unary("hard_swish__i8_small_scale",
-                        tfl::BuiltinOperator_HARD_SWISH,
-                        Q(kS8, kShape, 0.005f, 0), Q(kS8, {}, 0.004f, -50)));
+                        QIn(kS8, kShape, 0.06f, -3),
+                        QIn(kS8, {}, 0.035f, -90)));
+  cases.push_back(
+      Unary("hard_swish__i8_small_scale", tfl::BuiltinOperator_HARD_SWISH,
+            QIn(kS8, kShape, 0.005f, 0), QIn(kS8, {}, 0.004f, -50)));
   // ELU, GELU
   cases.push_back(Unary("elu__f32", tfl::BuiltinOperator_ELU,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {})));
+                        Fixed(In(kF32, kShape), wide), In(kF32, {})));
   cases.push_back(Unary("elu__i8", tfl::BuiltinOperator_ELU,
-                        Q(kS8, kShape, 0.04f, 10), Q(kS8, {}, 0.03f, 40)));
+                        QIn(kS8, kShape, 0.04f, 10), QIn(kS8, {}, 0.03f, 40)));
   cases.push_back(Unary("gelu__f32", tfl::BuiltinOperator_GELU,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {}),
+                        Fixed(In(kF32, kShape), wide), In(kF32, {}),
                         GeluOpts(false)));
   cases.push_back(Unary("gelu__f32_approx", tfl::BuiltinOperator_GELU,
-                        Fixed(T(kF32, kShape), wide), T(kF32, {}),
+                        Fixed(In(kF32, kShape), wide), In(kF32, {}),
                         GeluOpts(true)));
   cases.push_back(Unary("gelu__u8", tfl::BuiltinOperator_GELU,
-                        Q(kU8, kShape, 0.04f, 130), Q(kU8, {}, 0.03f, 10),
+                        QIn(kU8, kShape, 0.04f, 130), QIn(kU8, {}, 0.03f, 10),
                         GeluOpts(false)));
   cases.push_back(Unary("gelu__i8_approx", tfl::BuiltinOperator_GELU,
-                        Q(kS8, kShape, 0.05f, 0), Q(kS8, {}, 0.04f, -100),
+                        QIn(kS8, kShape, 0.05f, 0), QIn(kS8, {}, 0.04f, -100),
                         GeluOpts(true)));
 }
 
@@ -361,56 +297,57 @@ void AddActivationCases(std::vector<ConformanceCase>& cases) {
 
 void AddNormalizationCases(std::vector<ConformanceCase>& cases) {
   cases.push_back(Unary("softmax__f32", tfl::BuiltinOperator_SOFTMAX,
-                        T(kF32, {3, 7}), T(kF32, {}), SoftmaxOpts(1.f)));
+                        In(kF32, {3, 7}), In(kF32, {}), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__f32_beta_rank4", tfl::BuiltinOperator_SOFTMAX,
-                        Fixed(T(kF32, {1, 2, 3, 5}), Sweep(30, -6.f, 9.f)),
-                        T(kF32, {}), SoftmaxOpts(0.7f)));
+                        Fixed(In(kF32, {1, 2, 3, 5}), Sweep(30, -6.f, 9.f)),
+                        In(kF32, {}), SoftmaxOpts(0.7f)));
   cases.push_back(Unary("softmax__u8", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kU8, {3, 11}, 0.1f, 100), Q(kU8, {}, 1.f / 256, 0),
-                        SoftmaxOpts(1.f)));
+                        QIn(kU8, {3, 11}, 0.1f, 100),
+                        QIn(kU8, {}, 1.f / 256, 0), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__u8_beta", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kU8, {2, 2, 9}, 0.05f, 0), Q(kU8, {}, 1.f / 256, 0),
-                        SoftmaxOpts(0.3f)));
+                        QIn(kU8, {2, 2, 9}, 0.05f, 0),
+                        QIn(kU8, {}, 1.f / 256, 0), SoftmaxOpts(0.3f)));
   cases.push_back(Unary("softmax__u8_1001", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kU8, {1, 1001}, 0.130833f, 96),
-                        Q(kU8, {}, 1.f / 256, 0), SoftmaxOpts(1.f)));
+                        QIn(kU8, {1, 1001}, 0.130833f, 96),
+                        QIn(kU8, {}, 1.f / 256, 0), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i8_beta", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kS8, {5, 9}, 0.05f, 20), Q(kS8, {}, 1.f / 256, -128),
-                        SoftmaxOpts(2.5f)));
+                        QIn(kS8, {5, 9}, 0.05f, 20),
+                        QIn(kS8, {}, 1.f / 256, -128), SoftmaxOpts(2.5f)));
   cases.push_back(Unary("softmax__i8", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kS8, {4, 6}, 0.08f, -10), Q(kS8, {}, 1.f / 256, -128),
-                        SoftmaxOpts(1.f)));
+                        QIn(kS8, {4, 6}, 0.08f, -10),
+                        QIn(kS8, {}, 1.f / 256, -128), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i8_rank1", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kS8, {17}, 0.2f, 0), Q(kS8, {}, 1.f / 256, -128),
+                        QIn(kS8, {17}, 0.2f, 0), QIn(kS8, {}, 1.f / 256, -128),
                         SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__u8_to_i16", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kU8, {3, 8}, 0.07f, 128), Q(kS16, {}, 1.f / 32768, 0),
-                        SoftmaxOpts(1.f)));
+                        QIn(kU8, {3, 8}, 0.07f, 128),
+                        QIn(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i8_to_i16", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kS8, {3, 8}, 0.09f, 0), Q(kS16, {}, 1.f / 32768, 0),
-                        SoftmaxOpts(1.f)));
+                        QIn(kS8, {3, 8}, 0.09f, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i16", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kS16, {3, 10}, 0.0002f, 0),
-                        Q(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(1.f)));
+                        QIn(kS16, {3, 10}, 0.0002f, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(1.f)));
   cases.push_back(Unary("softmax__i16_rank4_beta", tfl::BuiltinOperator_SOFTMAX,
-                        Q(kS16, {1, 2, 2, 7}, 0.0004f, 0),
-                        Q(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(0.5f)));
+                        QIn(kS16, {1, 2, 2, 7}, 0.0004f, 0),
+                        QIn(kS16, {}, 1.f / 32768, 0), SoftmaxOpts(0.5f)));
   cases.push_back(Unary("log_softmax__f32", tfl::BuiltinOperator_LOG_SOFTMAX,
-                        T(kF32, {3, 7}), T(kF32, {})));
+                        In(kF32, {3, 7}), In(kF32, {})));
   cases.push_back(Unary("log_softmax__u8", tfl::BuiltinOperator_LOG_SOFTMAX,
-                        Q(kU8, {3, 7}, 0.05f, 128),
-                        Q(kU8, {}, 16.f / 256, 255)));
+                        QIn(kU8, {3, 7}, 0.05f, 128),
+                        QIn(kU8, {}, 16.f / 256, 255)));
   cases.push_back(Unary("log_softmax__i8", tfl::BuiltinOperator_LOG_SOFTMAX,
-                        Q(kS8, {3, 7}, 0.06f, 0), Q(kS8, {}, 16.f / 256, 127)));
+                        QIn(kS8, {3, 7}, 0.06f, 0),
+                        QIn(kS8, {}, 16.f / 256, 127)));
   cases.push_back(Unary("l2_normalization__f32",
-                        tfl::BuiltinOperator_L2_NORMALIZATION, T(kF32, {3, 7}),
-                        T(kF32, {}), L2Opts()));
+                        tfl::BuiltinOperator_L2_NORMALIZATION, In(kF32, {3, 7}),
+                        In(kF32, {}), L2Opts()));
   cases.push_back(Unary(
       "l2_normalization__u8", tfl::BuiltinOperator_L2_NORMALIZATION,
-      Q(kU8, {2, 3, 6}, 0.05f, 128), Q(kU8, {}, 1.f / 128, 128), L2Opts()));
-  cases.push_back(
-      Unary("l2_normalization__i8", tfl::BuiltinOperator_L2_NORMALIZATION,
-            Q(kS8, {2, 3, 6}, 0.05f, -5), Q(kS8, {}, 1.f / 128, 0), L2Opts()));
+      QIn(kU8, {2, 3, 6}, 0.05f, 128), QIn(kU8, {}, 1.f / 128, 128), L2Opts()));
+  cases.push_back(Unary(
+      "l2_normalization__i8", tfl::BuiltinOperator_L2_NORMALIZATION,
+      QIn(kS8, {2, 3, 6}, 0.05f, -5), QIn(kS8, {}, 1.f / 128, 0), L2Opts()));
 }
 
 // --------------------------------------------- quantize, dequantize, cast
@@ -419,39 +356,46 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
   const int n = Count(kShape);
   const auto wide = Sweep(n, -3.1f, 2.9f);
   const tfl::BuiltinOperator kQ = tfl::BuiltinOperator_QUANTIZE;
-  cases.push_back(Unary("quantize__f32_to_u8", kQ, Fixed(T(kF32, kShape), wide),
-                        Q(kU8, {}, 0.02f, 130)));
-  cases.push_back(Unary("quantize__f32_to_i8", kQ, Fixed(T(kF32, kShape), wide),
-                        Q(kS8, {}, 0.015f, -7)));
+  cases.push_back(Unary("quantize__f32_to_u8", kQ,
+                        Fixed(In(kF32, kShape), wide),
+                        QIn(kU8, {}, 0.02f, 130)));
+  cases.push_back(Unary("quantize__f32_to_i8", kQ,
+                        Fixed(In(kF32, kShape), wide),
+                        QIn(kS8, {}, 0.015f, -7)));
   cases.push_back(Unary("quantize__f32_to_i16", kQ,
-                        Fixed(T(kF32, kShape), wide), Q(kS16, {}, 0.0001f, 0)));
+                        Fixed(In(kF32, kShape), wide),
+                        QIn(kS16, {}, 0.0001f, 0)));
   {
-    Arg out = T(kS8, {});
+    Operand out = In(kS8, {});
     out.quant =
         QuantizationSpec::PerChannel({0.01f, 0.02f, 0.05f}, {0, 3, -4}, 1);
     cases.push_back(Unary("quantize__f32_to_i8_per_channel", kQ,
-                          Fixed(T(kF32, kShape), wide), out));
+                          Fixed(In(kF32, kShape), wide), out));
   }
-  cases.push_back(Unary("quantize__u8_to_i8", kQ, Q(kU8, kShape, 0.03f, 128),
-                        Q(kS8, {}, 0.03f, 0)));
-  cases.push_back(Unary("quantize__i8_to_u8", kQ, Q(kS8, kShape, 0.03f, -1),
-                        Q(kU8, {}, 0.03f, 127)));
+  cases.push_back(Unary("quantize__u8_to_i8", kQ, QIn(kU8, kShape, 0.03f, 128),
+                        QIn(kS8, {}, 0.03f, 0)));
+  cases.push_back(Unary("quantize__i8_to_u8", kQ, QIn(kS8, kShape, 0.03f, -1),
+                        QIn(kU8, {}, 0.03f, 127)));
   cases.push_back(Unary("quantize__i8_to_i8_rescale", kQ,
-                        Q(kS8, kShape, 0.04f, 5), Q(kS8, {}, 0.03f, -20)));
+                        QIn(kS8, kShape, 0.04f, 5), QIn(kS8, {}, 0.03f, -20)));
   cases.push_back(Unary("quantize__u8_to_u8_rescale", kQ,
-                        Q(kU8, kShape, 0.01f, 0), Q(kU8, {}, 0.027f, 255)));
+                        QIn(kU8, kShape, 0.01f, 0), QIn(kU8, {}, 0.027f, 255)));
   cases.push_back(Unary("quantize__u8_to_i8_rescale", kQ,
-                        Q(kU8, kShape, 0.05f, 100), Q(kS8, {}, 0.02f, 10)));
-  cases.push_back(Unary("quantize__i16_to_i8", kQ, Q(kS16, kShape, 0.001f, 0),
-                        Q(kS8, {}, 0.2f, 3)));
-  cases.push_back(Unary("quantize__i16_to_i16", kQ, Q(kS16, kShape, 0.001f, 0),
-                        Q(kS16, {}, 0.0013f, 0)));
-  cases.push_back(Unary("quantize__i16_to_i32", kQ, Q(kS16, kShape, 0.001f, 0),
-                        Q(kI32, {}, 0.0001f, 0)));
+                        QIn(kU8, kShape, 0.05f, 100), QIn(kS8, {}, 0.02f, 10)));
+  cases.push_back(Unary("quantize__i16_to_i8", kQ, QIn(kS16, kShape, 0.001f, 0),
+                        QIn(kS8, {}, 0.2f, 3)));
+  cases.push_back(Unary("quantize__i16_to_i16", kQ,
+                        QIn(kS16, kShape, 0.001f, 0),
+                        QIn(kS16, {}, 0.0013f, 0)));
+  cases.push_back(Unary("quantize__i16_to_i32", kQ,
+                        QIn(kS16, kShape, 0.001f, 0),
+                        QIn(kI32, {}, 0.0001f, 0)));
   cases.push_back(Unary("quantize__i32_to_i16", kQ,
-                        Q(kI32, kShape, 0.00001f, 0), Q(kS16, {}, 0.003f, 0)));
-  cases.push_back(Unary("quantize__i32_to_i8", kQ, Q(kI32, kShape, 0.0001f, 3),
-                        Q(kS8, {}, 0.05f, -2)));
+                        QIn(kI32, kShape, 0.00001f, 0),
+                        QIn(kS16, {}, 0.003f, 0)));
+  cases.push_back(Unary("quantize__i32_to_i8", kQ,
+                        QIn(kI32, kShape, 0.0001f, 3),
+                        QIn(kS8, {}, 0.05f, -2)));
   // Exact ties of x / scale: TFLite's runtime rounds them half to even
   // (XNNPACK delegate), its reference kernel away from zero. Also values far
   // out of range (the runtime rejects non-finite inputs).
@@ -463,61 +407,69 @@ void AddConversionCases(std::vector<ConformanceCase>& cases) {
       ties.push_back(v);
     }
     cases.push_back(Unary("quantize__f32_to_i8_ties", kQ,
-                          Fixed(T(kF32, {56}), ties), Q(kS8, {}, 0.25f, 0)));
+                          Fixed(In(kF32, {56}), ties), QIn(kS8, {}, 0.25f, 0)));
     cases.push_back(Unary("quantize__f32_to_u8_ties", kQ,
-                          Fixed(T(kF32, {56}), ties), Q(kU8, {}, 0.25f, 128)));
+                          Fixed(In(kF32, {56}), ties),
+                          QIn(kU8, {}, 0.25f, 128)));
     cases.push_back(Unary("quantize__f32_to_i16_ties", kQ,
-                          Fixed(T(kF32, {56}), ties), Q(kS16, {}, 0.25f, 0)));
+                          Fixed(In(kF32, {56}), ties),
+                          QIn(kS16, {}, 0.25f, 0)));
   }
   // Same-type 8-bit requantization in the delegate's 8.8 fixed point, and a
   // ratio below 1/256 that the delegate refuses.
   cases.push_back(Unary("quantize__u8_to_u8_ratio4", kQ,
-                        Q(kU8, {8, 16}, 0.05f, 100), Q(kU8, {}, 0.0123f, 7)));
+                        QIn(kU8, {8, 16}, 0.05f, 100),
+                        QIn(kU8, {}, 0.0123f, 7)));
   cases.push_back(Unary("quantize__i8_to_i8_ratio_tiny", kQ,
-                        Q(kS8, {8, 16}, 0.0001f, 3), Q(kS8, {}, 0.1f, -1)));
+                        QIn(kS8, {8, 16}, 0.0001f, 3), QIn(kS8, {}, 0.1f, -1)));
   cases.push_back(Unary("quantize__i8_to_i8_ratio3", kQ,
-                        Q(kS8, {8, 16}, 0.09f, -7), Q(kS8, {}, 0.0291f, 11)));
+                        QIn(kS8, {8, 16}, 0.09f, -7),
+                        QIn(kS8, {}, 0.0291f, 11)));
   const tfl::BuiltinOperator kD = tfl::BuiltinOperator_DEQUANTIZE;
   cases.push_back(
-      Unary("dequantize__u8", kD, Q(kU8, kShape, 0.03f, 128), T(kF32, {})));
+      Unary("dequantize__u8", kD, QIn(kU8, kShape, 0.03f, 128), In(kF32, {})));
   cases.push_back(
-      Unary("dequantize__i8", kD, Q(kS8, kShape, 0.07f, -3), T(kF32, {})));
-  cases.push_back(
-      Unary("dequantize__i16", kD, Q(kS16, kShape, 0.0002f, 0), T(kF32, {})));
+      Unary("dequantize__i8", kD, QIn(kS8, kShape, 0.07f, -3), In(kF32, {})));
+  cases.push_back(Unary("dequantize__i16", kD, QIn(kS16, kShape, 0.0002f, 0),
+                        In(kF32, {})));
   {
-    Arg in = T(kS8, kShape);
+    Operand in = In(kS8, kShape);
     in.quant = QuantizationSpec::PerChannel({0.1f, 0.02f, 0.5f}, {0, 0, 0}, 1);
-    cases.push_back(Unary("dequantize__i8_per_channel", kD, in, T(kF32, {})));
+    cases.push_back(Unary("dequantize__i8_per_channel", kD, in, In(kF32, {})));
   }
   const tfl::BuiltinOperator kC = tfl::BuiltinOperator_CAST;
   cases.push_back(Unary("cast__f32_to_i32", kC,
-                        Fixed(T(kF32, kShape), Sweep(n, -40.7f, 41.3f)),
-                        T(kI32, {})));
+                        Fixed(In(kF32, kShape), Sweep(n, -40.7f, 41.3f)),
+                        In(kI32, {})));
   cases.push_back(Unary("cast__f32_to_u8", kC,
-                        Fixed(T(kF32, kShape), Sweep(n, 0.f, 250.5f)),
-                        T(kU8, {})));
+                        Fixed(In(kF32, kShape), Sweep(n, 0.f, 250.5f)),
+                        In(kU8, {})));
   cases.push_back(Unary("cast__f32_to_i16", kC,
-                        Fixed(T(kF32, kShape), Sweep(n, -300.2f, 300.8f)),
-                        T(kS16, {})));
-  cases.push_back(Unary("cast__i32_to_f32", kC, T(kI32, kShape), T(kF32, {})));
-  cases.push_back(Unary("cast__u8_to_f32", kC, T(kU8, kShape), T(kF32, {})));
-  cases.push_back(Unary("cast__i8_to_i32", kC, T(kS8, kShape), T(kI32, {})));
-  cases.push_back(Unary("cast__i16_to_f32", kC, T(kS16, kShape), T(kF32, {})));
-  cases.push_back(Unary("cast__i32_to_i64", kC, T(kI32, kShape), T(kI64, {})));
-  cases.push_back(Unary("cast__i64_to_i32", kC, T(kI64, kShape), T(kI32, {})));
+                        Fixed(In(kF32, kShape), Sweep(n, -300.2f, 300.8f)),
+                        In(kS16, {})));
+  cases.push_back(
+      Unary("cast__i32_to_f32", kC, In(kI32, kShape), In(kF32, {})));
+  cases.push_back(Unary("cast__u8_to_f32", kC, In(kU8, kShape), In(kF32, {})));
+  cases.push_back(Unary("cast__i8_to_i32", kC, In(kS8, kShape), In(kI32, {})));
+  cases.push_back(
+      Unary("cast__i16_to_f32", kC, In(kS16, kShape), In(kF32, {})));
+  cases.push_back(
+      Unary("cast__i32_to_i64", kC, In(kI32, kShape), In(kI64, {})));
+  cases.push_back(
+      Unary("cast__i64_to_i32", kC, In(kI64, kShape), In(kI32, {})));
   cases.push_back(Unary(
       "cast__i32_to_u8", kC,
-      Fixed(T(kI32, {6}), std::vector<int32_t>{0, 255, 256, -1, 1000, -129}),
-      T(kU8, {})));
+      Fixed(In(kI32, {6}), std::vector<int32_t>{0, 255, 256, -1, 1000, -129}),
+      In(kU8, {})));
   cases.push_back(
-      Unary("cast__bool_to_f32", kC, T(kBool, kShape), T(kF32, {})));
+      Unary("cast__bool_to_f32", kC, In(kBool, kShape), In(kF32, {})));
   cases.push_back(
       Unary("cast__f32_to_bool", kC,
-            Fixed(T(kF32, {6}),
+            Fixed(In(kF32, {6}),
                   std::vector<float>{0.f, -0.f, 0.5f, -2.f, 1e-30f, 3.f}),
-            T(kBool, {})));
+            In(kBool, {})));
   cases.push_back(
-      Unary("cast__i32_to_bool", kC, T(kI32, kShape), T(kBool, {})));
+      Unary("cast__i32_to_bool", kC, In(kI32, kShape), In(kBool, {})));
 }
 
 }  // namespace

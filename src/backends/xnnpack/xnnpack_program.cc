@@ -331,11 +331,11 @@ xnn_status DefineOp(xnn_subgraph_t sg, const OpDesc& op,
 
 RuntimeSlot::~RuntimeSlot() {
   if (runtime != nullptr) xnn_delete_runtime(runtime);
-  if (threadpool != nullptr) pthreadpool_destroy(threadpool);
+  if (threadpool != nullptr && owns_threadpool) pthreadpool_destroy(threadpool);
 }
 
 StatusOr<std::unique_ptr<RuntimeSlot>> CreateRuntimeForProgram(
-    const Program& prog) {
+    const Program& prog, pthreadpool_t threadpool) {
   RETURN_IF_ERROR(EnsureXnnpackInitialized());
   xnn_subgraph_t sg = nullptr;
   RETURN_IF_ERROR(FromXnnStatus(
@@ -363,7 +363,10 @@ StatusOr<std::unique_ptr<RuntimeSlot>> CreateRuntimeForProgram(
     }
   }
   auto slot = std::make_unique<RuntimeSlot>();
-  if (prog.num_threads > 1) {
+  if (threadpool != nullptr) {
+    slot->threadpool = threadpool;
+    slot->owns_threadpool = false;
+  } else if (prog.num_threads > 1) {
     slot->threadpool =
         pthreadpool_create(static_cast<size_t>(prog.num_threads));
     if (slot->threadpool == nullptr) {

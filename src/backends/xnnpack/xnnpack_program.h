@@ -92,18 +92,22 @@ struct RuntimeSlot {
   ~RuntimeSlot();
   xnn_runtime_t runtime = nullptr;
   pthreadpool_t threadpool = nullptr;
+  bool owns_threadpool = true;  // false: borrowed (CreateRuntimeForProgram)
   std::vector<void*> bound;  // data pointers of the last xnn_setup_runtime
 };
 
-// Builds a fresh xnn_runtime (packing the weights) for `program`, with a
-// pthreadpool of program.num_threads when that is over 1. This is the one
-// builder: SharedProgram uses it for its pool, and
+// Builds a fresh xnn_runtime (packing the weights) for `program`. This is
+// the one builder: SharedProgram uses it for its pool, and
 // bench/xnnpack_overhead_bench.cc uses it to run the identical subgraph
 // without the runtime around it (the "direct XNNPACK" baseline of issue #4).
 // Not for production code paths: it bypasses ProgramCache, so every call
 // packs another copy of the weights.
+// `threadpool`: null = a new pool of program.num_threads (none for 1),
+// owned by the slot; otherwise a borrowed pool that must outlive the slot
+// (the bench runs on the runtime's own pool, so that two pools' spinning
+// workers do not compete for the cores and skew the comparison).
 StatusOr<std::unique_ptr<RuntimeSlot>> CreateRuntimeForProgram(
-    const Program& program);
+    const Program& program, pthreadpool_t threadpool = nullptr);
 
 // A Program plus its pool of runtimes. See the file comment.
 class SharedProgram {

@@ -47,12 +47,8 @@ class ReluKernel final : public OpKernel {
           {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
     }
     if (input->type == DataType::kFloat32) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
-    if (input->type == DataType::kInt16) {
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *input, 0, "input"));
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *output, 0, "output"));
-    }
+    RETURN_IF_ERROR(CheckQuantizedUnary(ctx, *input, *output,
+                                        /*int16_zero_points=*/true));
     // float / float, widened: as in TFLite's ReluPrepare.
     const float real = input->quant.scale0() / output->quant.scale0();
     multiplier_ = QuantizeMultiplier(real);
@@ -78,11 +74,9 @@ class ReluKernel final : public OpKernel {
     const int32_t out_zp = output->quant.zero_point0();
     switch (input->type) {
       case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
-        for (int64_t i = 0; i < n; ++i) {
-          out[i] = std::min(std::max(in[i], act_min_), act_max_);
-        }
+        const float lo = act_min_, hi = act_max_;
+        MapFloat(*input, *output,
+                 [lo, hi](float x) { return std::min(std::max(x, lo), hi); });
         break;
       }
       case DataType::kUInt8:
@@ -147,12 +141,8 @@ class LeakyReluKernel final : public OpKernel {
       }
     }
     if (input->type == DataType::kFloat32) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
-    if (input->type == DataType::kInt16) {
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *input, 0, "input"));
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *output, 0, "output"));
-    }
+    RETURN_IF_ERROR(CheckQuantizedUnary(ctx, *input, *output,
+                                        /*int16_zero_points=*/true));
     const float in_scale = input->quant.scale0();
     const float out_scale = output->quant.scale0();
     // Both products/quotients are float, then widened (TFLite's Prepare).
@@ -178,11 +168,9 @@ class LeakyReluKernel final : public OpKernel {
     const int64_t n = input->NumElements();
     switch (input->type) {
       case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
-        for (int64_t i = 0; i < n; ++i) {
-          out[i] = in[i] > 0 ? in[i] : in[i] * alpha_;
-        }
+        const float alpha = alpha_;
+        MapFloat(*input, *output,
+                 [alpha](float x) { return x > 0 ? x : x * alpha; });
         break;
       }
       case DataType::kUInt8:
@@ -363,8 +351,8 @@ class HardSwishKernel final : public OpKernel {
         ctx, *input, *output,
         {DataType::kFloat32, DataType::kUInt8, DataType::kInt8}));
     if (input->type == DataType::kFloat32) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
+    RETURN_IF_ERROR(CheckQuantizedUnary(ctx, *input, *output,
+                                        /*int16_zero_points=*/false));
     params_.input_zero_point = static_cast<int16_t>(input->quant.zero_point0());
     params_.output_zero_point =
         static_cast<int16_t>(output->quant.zero_point0());
@@ -392,15 +380,11 @@ class HardSwishKernel final : public OpKernel {
     Tensor* output = ctx.output(0);
     const int64_t n = input->NumElements();
     switch (input->type) {
-      case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
-        for (int64_t i = 0; i < n; ++i) {
-          const float x = in[i];
-          out[i] = x * std::min(6.f, std::max(0.f, x + 3)) / 6;
-        }
+      case DataType::kFloat32:
+        MapFloat(*input, *output, [](float x) {
+          return x * std::min(6.f, std::max(0.f, x + 3)) / 6;
+        });
         break;
-      }
       case DataType::kUInt8:
         reference::QuantizedHardSwish(params_, input->data_as<uint8_t>(),
                                       output->data_as<uint8_t>(), n);
@@ -428,28 +412,16 @@ class LutActivationKernel : public OpKernel {
   Status Eval(KernelContext& ctx) override {
     const Tensor* input = ctx.input(0);
     Tensor* output = ctx.output(0);
-    const int64_t n = input->NumElements();
     switch (input->type) {
-      case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
-        for (int64_t i = 0; i < n; ++i) out[i] = Apply(in[i]);
+      case DataType::kFloat32:
+        MapFloat(*input, *output, [this](float x) { return Apply(x); });
         break;
-      }
-      case DataType::kUInt8: {
-        const uint8_t* in = input->data_as<uint8_t>();
-        uint8_t* out = output->data_as<uint8_t>();
-        for (int64_t i = 0; i < n; ++i) out[i] = table_[in[i]];
+      case DataType::kUInt8:
+        MapLut8<uint8_t>(*input, *output, table_);
         break;
-      }
-      case DataType::kInt8: {
-        const int8_t* in = input->data_as<int8_t>();
-        int8_t* out = output->data_as<int8_t>();
-        for (int64_t i = 0; i < n; ++i) {
-          out[i] = reference::Lut8Lookup(in[i], table_);
-        }
+      case DataType::kInt8:
+        MapLut8<int8_t>(*input, *output, table_);
         break;
-      }
       default:
         break;
     }
@@ -466,18 +438,10 @@ class LutActivationKernel : public OpKernel {
     RETURN_IF_ERROR(GetUnaryTensors(ctx, &input, &output));
     RETURN_IF_ERROR(PrepareSameType(ctx, *input, *output, types));
     if (input->type == DataType::kFloat32) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
-    auto fn = [this](float x) { return Apply(x); };
-    if (input->type == DataType::kUInt8) {
-      reference::PopulateLut8<uint8_t>(
-          input->quant.scale0(), input->quant.zero_point0(),
-          output->quant.scale0(), output->quant.zero_point0(), fn, table_);
-    } else {
-      reference::PopulateLut8<int8_t>(
-          input->quant.scale0(), input->quant.zero_point0(),
-          output->quant.scale0(), output->quant.zero_point0(), fn, table_);
-    }
+    RETURN_IF_ERROR(CheckQuantizedUnary(ctx, *input, *output,
+                                        /*int16_zero_points=*/false));
+    PopulateLut8For(
+        *input, *output, [this](float x) { return Apply(x); }, table_);
     return OkStatus();
   }
 

@@ -268,6 +268,57 @@ Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
   return OkStatus();
 }
 
+Status GetConvTensors(KernelContext& ctx, ConvKind kind, ConvTensors* t) {
+  RETURN_IF_ERROR(CheckArity(ctx, 2, 3, 1));
+  t->input = ctx.input(0);
+  t->filter = ctx.input(1);
+  t->bias = ctx.num_inputs() > 2 ? ctx.input(2) : nullptr;
+  t->output = ctx.output(0);
+  RETURN_IF_ERROR(CheckRank(ctx, t->input, 4, "input"));
+  RETURN_IF_ERROR(CheckRank(ctx, t->filter, 4, "filter"));
+  RETURN_IF_ERROR(CheckPresent(ctx, t->output, "output"));
+  return CheckConvTypes(ctx, kind, *t->input, *t->filter, t->bias, *t->output);
+}
+
+Status CheckConvBiasSize(const KernelContext& ctx, const Tensor* bias,
+                         int out_channels) {
+  if (bias != nullptr && bias->NumElements() != out_channels) {
+    return ctx.InvalidArgument(
+        "bias has " + std::to_string(bias->NumElements()) + " elements for " +
+        std::to_string(out_channels) + " output channels");
+  }
+  return OkStatus();
+}
+
+Status PrepareConvOutput(KernelContext& ctx, ConvKind kind,
+                         const ConvTensors& t,
+                         tfl::ActivationFunctionType activation,
+                         int depth_multiplier_option,
+                         const reference::ConvShape& s, float* float_min,
+                         float* float_max, ConvQuantization* quant) {
+  if (t.input->type == DataType::kFloat32) {
+    const FloatRange range = FloatActivationRange(activation);
+    *float_min = range.min;
+    *float_max = range.max;
+  } else {
+    const bool xnnpack =
+        XnnpackTakesConv(ctx, kind, *t.input, *t.filter, t.bias, *t.output,
+                         depth_multiplier_option);
+    RETURN_IF_ERROR(PrepareConvQuantization(ctx, kind, *t.input, *t.filter,
+                                            t.bias, *t.output, activation,
+                                            s.out_c, xnnpack, quant));
+  }
+  return ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c}));
+}
+
+void SetConvOutputStage(const ConvQuantization& quant, int out_channels,
+                        const Tensor* bias, optimized::OutputStage8& stage) {
+  stage.Set(out_channels, bias ? bias->data_as<int32_t>() : nullptr,
+            quant.multiplier.data(), quant.shift.data(), quant.output_offset,
+            quant.act_min, quant.act_max,
+            quant.use_fp32 ? quant.fp32_scale.data() : nullptr);
+}
+
 Status ComputeConvWindow(const KernelContext& ctx, tfl::Padding padding,
                          int stride_h, int stride_w, int dilation_h,
                          int dilation_w, reference::ConvShape* s) {

@@ -11,6 +11,7 @@
 #include "edgerun/base/status.h"
 #include "format/tflite_generated.h"
 #include "kernels/kernel_api.h"
+#include "kernels/optimized/conv_8bit.h"
 #include "kernels/reference/conv.h"
 
 namespace edgerun::kernels {
@@ -85,6 +86,35 @@ Status PrepareConvQuantization(const KernelContext& ctx, ConvKind kind,
 Status ComputeConvWindow(const KernelContext& ctx, tfl::Padding padding,
                          int stride_h, int stride_w, int dilation_h,
                          int dilation_w, reference::ConvShape* s);
+
+// The tensors of a CONV_2D / DEPTHWISE_CONV_2D node (bias optional), after
+// checking arity, ranks, presence and dtypes (CheckConvTypes).
+struct ConvTensors {
+  const Tensor* input = nullptr;
+  const Tensor* filter = nullptr;
+  const Tensor* bias = nullptr;
+  Tensor* output = nullptr;
+};
+Status GetConvTensors(KernelContext& ctx, ConvKind kind, ConvTensors* t);
+
+// The bias, when present, has one element per output channel.
+Status CheckConvBiasSize(const KernelContext& ctx, const Tensor* bias,
+                         int out_channels);
+
+// The end of both convolutions' Prepare, once `s` is complete: the float
+// activation range (float32) or the quantization (XnnpackTakesConv, then
+// PrepareConvQuantization), then the output shape.
+Status PrepareConvOutput(KernelContext& ctx, ConvKind kind,
+                         const ConvTensors& t,
+                         tfl::ActivationFunctionType activation,
+                         int depth_multiplier_option,
+                         const reference::ConvShape& s, float* float_min,
+                         float* float_max, ConvQuantization* quant);
+
+// Loads the requantization of `quant` (and the int32 bias) into an 8-bit
+// optimized kernel's output stage.
+void SetConvOutputStage(const ConvQuantization& quant, int out_channels,
+                        const Tensor* bias, optimized::OutputStage8& stage);
 
 class KernelRegistry;
 // DEPTHWISE_CONV_2D (depthwise_conv_2d.cc); RegisterConvKernels (ops.h)

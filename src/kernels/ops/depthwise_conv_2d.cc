@@ -28,16 +28,11 @@ constexpr int64_t kMaxTaps = int64_t{1} << 24;
 class DepthwiseConv2DKernel final : public OpKernel {
  public:
   Status Prepare(KernelContext& ctx) override {
-    RETURN_IF_ERROR(CheckArity(ctx, 2, 3, 1));
-    const Tensor* input = ctx.input(0);
-    const Tensor* filter = ctx.input(1);
-    const Tensor* bias = ctx.num_inputs() > 2 ? ctx.input(2) : nullptr;
-    Tensor* output = ctx.output(0);
-    RETURN_IF_ERROR(CheckRank(ctx, input, 4, "input"));
-    RETURN_IF_ERROR(CheckRank(ctx, filter, 4, "filter"));
-    RETURN_IF_ERROR(CheckPresent(ctx, output, "output"));
-    RETURN_IF_ERROR(CheckConvTypes(ctx, ConvKind::kDepthwise, *input, *filter,
-                                   bias, *output));
+    ConvTensors t;
+    RETURN_IF_ERROR(GetConvTensors(ctx, ConvKind::kDepthwise, &t));
+    const Tensor* input = t.input;
+    const Tensor* filter = t.filter;
+    const Tensor* bias = t.bias;
 
     const tfl::DepthwiseConv2DOptions* options =
         ctx.node().op != nullptr
@@ -70,30 +65,15 @@ class DepthwiseConv2DKernel final : public OpKernel {
       return ctx.InvalidArgument("filter " + filter->shape.ToString() +
                                  " is too large");
     }
-    if (bias != nullptr && bias->NumElements() != s.out_c) {
-      return ctx.InvalidArgument(
-          "bias has " + std::to_string(bias->NumElements()) + " elements for " +
-          std::to_string(s.out_c) + " output channels");
-    }
+    RETURN_IF_ERROR(CheckConvBiasSize(ctx, bias, s.out_c));
     RETURN_IF_ERROR(ComputeConvWindow(
         ctx, options->padding(), options->stride_h(), options->stride_w(),
         options->dilation_h_factor(), options->dilation_w_factor(), &s));
     shape_ = s;
 
-    if (input->type == DataType::kFloat32) {
-      const FloatRange range = FloatActivationRange(activation);
-      float_min_ = range.min;
-      float_max_ = range.max;
-    } else {
-      const bool xnnpack =
-          XnnpackTakesConv(ctx, ConvKind::kDepthwise, *input, *filter, bias,
-                           *output, options->depth_multiplier());
-      RETURN_IF_ERROR(PrepareConvQuantization(
-          ctx, ConvKind::kDepthwise, *input, *filter, bias, *output, activation,
-          s.out_c, xnnpack, &quant_));
-    }
-    RETURN_IF_ERROR(
-        ctx.ResizeOutput(0, Shape({s.batches, s.out_h, s.out_w, s.out_c})));
+    RETURN_IF_ERROR(PrepareConvOutput(ctx, ConvKind::kDepthwise, t, activation,
+                                      options->depth_multiplier(), s,
+                                      &float_min_, &float_max_, &quant_));
 
     // Delegated node: only shapes were asked for; skip packing.
     if (ctx.shape_only()) return OkStatus();
@@ -173,11 +153,7 @@ class DepthwiseConv2DKernel final : public OpKernel {
       depthwise_.Pack(filter.data_as<int8_t>(), taps, shape_.out_c,
                       quant_.filter_offset);
     }
-    depthwise_.output_stage().Set(
-        shape_.out_c, bias ? bias->data_as<int32_t>() : nullptr,
-        quant_.multiplier.data(), quant_.shift.data(), quant_.output_offset,
-        quant_.act_min, quant_.act_max,
-        quant_.use_fp32 ? quant_.fp32_scale.data() : nullptr);
+    SetConvOutputStage(quant_, shape_.out_c, bias, depthwise_.output_stage());
   }
 
   reference::ConvShape shape_;

@@ -20,6 +20,7 @@
 namespace edgerun::kernels {
 namespace {
 
+using binary::CheckNoZeroDivisor;
 using binary::EvalBroadcast;
 
 // Ownership: none beyond its parameters. Thread-safety: one instance per
@@ -86,7 +87,7 @@ class DivKernel final : public OpKernel {
         return OkStatus();
       }
       case DataType::kInt32: {
-        RETURN_IF_ERROR(CheckDivisor<int32_t>(ctx, 0));
+        RETURN_IF_ERROR(CheckNoZeroDivisor<int32_t, int32_t>(ctx, 0));
         const int32_t lo = i32_min_, hi = i32_max_;
         EvalBroadcast<int32_t, int32_t>(ctx, plan_, [=](int32_t x, int32_t y) {
           const int32_t q =
@@ -108,24 +109,9 @@ class DivKernel final : public OpKernel {
   }
 
  private:
-  // TFLite rejects a divisor tensor holding `zero` anywhere.
-  template <typename T>
-  Status CheckDivisor(KernelContext& ctx, int32_t zero) {
-    const Tensor& b = *ctx.input(1);
-    const T* data = b.data_as<T>();
-    const int64_t n = b.NumElements();
-    for (int64_t i = 0; i < n; ++i) {
-      if (static_cast<int32_t>(data[i]) == zero) {
-        return ctx.InvalidArgument("division by zero (divisor element " +
-                                   std::to_string(i) + ")");
-      }
-    }
-    return OkStatus();
-  }
-
   template <typename T>
   Status EvalQuantized(KernelContext& ctx) {
-    RETURN_IF_ERROR(CheckDivisor<T>(ctx, qb_.zero_point));
+    RETURN_IF_ERROR(CheckNoZeroDivisor<T, int32_t>(ctx, qb_.zero_point));
     const reference::QuantizedDivParams p = params_;
     EvalBroadcast<T, T>(ctx, plan_, [p](T x, T y) {
       return static_cast<T>(reference::QuantizedDiv(x, y, p));
@@ -136,7 +122,7 @@ class DivKernel final : public OpKernel {
   // TFLite's int16 DIV without broadcasting dequantizes to float, divides
   // and requantizes.
   Status EvalInt16Float(KernelContext& ctx) {
-    RETURN_IF_ERROR(CheckDivisor<int16_t>(ctx, qb_.zero_point));
+    RETURN_IF_ERROR(CheckNoZeroDivisor<int16_t, int32_t>(ctx, qb_.zero_point));
     const binary::TensorQuant qa = qa_, qb = qb_, qo = qo_;
     const int32_t lo = params_.act_min, hi = params_.act_max;
     EvalBroadcast<int16_t, int16_t>(ctx, plan_, [=](int16_t x, int16_t y) {

@@ -149,6 +149,23 @@ inline float ClampFloat(float v, float lo, float hi) {
   return hi < v ? hi : v;
 }
 
+// Fails when input 1 (the divisor) holds `zero` anywhere, as TFLite's DIV,
+// FLOOR_DIV and FLOOR_MOD do before computing; elements are compared as Z
+// (DIV compares quantized values against the zero point as int32).
+template <typename T, typename Z>
+Status CheckNoZeroDivisor(KernelContext& ctx, Z zero) {
+  const Tensor& b = *ctx.input(1);
+  const T* data = b.data_as<T>();
+  const int64_t n = b.NumElements();
+  for (int64_t i = 0; i < n; ++i) {
+    if (static_cast<Z>(data[i]) == zero) {
+      return ctx.InvalidArgument("division by zero (divisor element " +
+                                 std::to_string(i) + ")");
+    }
+  }
+  return OkStatus();
+}
+
 // Runs `op` elementwise over the plan on inputs 0 and 1 into output 0.
 template <typename In, typename Out, typename Op>
 void EvalBroadcast(KernelContext& ctx, const reference::BroadcastPlan<2>& plan,

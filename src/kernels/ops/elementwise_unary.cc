@@ -45,12 +45,7 @@ class FloatUnaryKernel final : public OpKernel {
   }
 
   Status Eval(KernelContext& ctx) override {
-    const Tensor* input = ctx.input(0);
-    Tensor* output = ctx.output(0);
-    const int64_t n = input->NumElements();
-    const float* in = input->data_as<float>();
-    float* out = output->data_as<float>();
-    for (int64_t i = 0; i < n; ++i) out[i] = fn_(in[i]);
+    MapFloat(*ctx.input(0), *ctx.output(0), fn_);
     return OkStatus();
   }
 
@@ -131,12 +126,8 @@ class AbsKernel final : public OpKernel {
     quantized_ = input->type == DataType::kInt8 ||
                  (input->type == DataType::kInt16 && input->quant.quantized());
     if (!quantized_) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
-    if (input->type == DataType::kInt16) {
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *input, 0, "input"));
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *output, 0, "output"));
-    }
+    RETURN_IF_ERROR(CheckQuantizedUnary(ctx, *input, *output,
+                                        /*int16_zero_points=*/true));
     const float in_scale = input->quant.scale0();
     const float out_scale = output->quant.scale0();
     needs_rescale_ = in_scale != out_scale;
@@ -149,12 +140,9 @@ class AbsKernel final : public OpKernel {
     Tensor* output = ctx.output(0);
     const int64_t n = input->NumElements();
     switch (input->type) {
-      case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
-        for (int64_t i = 0; i < n; ++i) out[i] = std::abs(in[i]);
+      case DataType::kFloat32:
+        MapFloat(*input, *output, [](float x) { return std::abs(x); });
         break;
-      }
       case DataType::kInt32: {
         const int32_t* in = input->data_as<int32_t>();
         int32_t* out = output->data_as<int32_t>();
@@ -223,13 +211,11 @@ class RsqrtKernel final : public OpKernel {
         ctx, *input, *output,
         {DataType::kFloat32, DataType::kInt8, DataType::kInt16}));
     if (input->type == DataType::kFloat32) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
+    RETURN_IF_ERROR(CheckQuantizedUnary(ctx, *input, *output,
+                                        /*int16_zero_points=*/true));
     const float in_scale = input->quant.scale0();
     const float out_scale = output->quant.scale0();
     if (input->type == DataType::kInt16) {
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *input, 0, "input"));
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *output, 0, "output"));
       table16_.resize(reference::kLut16Size);
       reference::PopulateLut16<float>(
           in_scale, 0, out_scale, 0,
@@ -253,12 +239,9 @@ class RsqrtKernel final : public OpKernel {
     const int64_t n = input->NumElements();
     const int32_t in_zp = input->quant.zero_point0();
     switch (input->type) {
-      case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
-        for (int64_t i = 0; i < n; ++i) out[i] = 1.f / std::sqrt(in[i]);
+      case DataType::kFloat32:
+        MapFloat(*input, *output, [](float x) { return 1.f / std::sqrt(x); });
         break;
-      }
       case DataType::kInt8: {
         const int8_t* in = input->data_as<int8_t>();
         int8_t* out = output->data_as<int8_t>();
@@ -290,16 +273,13 @@ class RsqrtKernel final : public OpKernel {
       }
       case DataType::kInt16: {
         const int16_t* in = input->data_as<int16_t>();
-        int16_t* out = output->data_as<int16_t>();
         for (int64_t i = 0; i < n; ++i) {
           if (in[i] < in_zp) {
             return ctx.InvalidArgument(
                 "RSQRT is only defined for non-negative inputs");
           }
         }
-        for (int64_t i = 0; i < n; ++i) {
-          out[i] = reference::Lut16Lookup(in[i], table16_.data());
-        }
+        MapLut16(*input, *output, table16_.data());
         break;
       }
       default:
@@ -329,16 +309,13 @@ class LutMathKernel final : public OpKernel {
         ctx, *input, *output,
         {DataType::kFloat32, DataType::kInt8, DataType::kInt16}));
     if (input->type == DataType::kFloat32) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
+    RETURN_IF_ERROR(
+        CheckQuantizedUnary(ctx, *input, *output,
+                            /*int16_zero_points=*/f_ == Function::kLog));
     const float in_scale = input->quant.scale0();
     const float out_scale = output->quant.scale0();
     const int32_t in_zp = input->quant.zero_point0();
     const int32_t out_zp = output->quant.zero_point0();
-    if (f_ == Function::kLog && input->type == DataType::kInt16) {
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *input, 0, "input"));
-      RETURN_IF_ERROR(CheckZeroPoint(ctx, *output, 0, "output"));
-    }
     // log(x <= 0) maps to the lowest representable output.
     const float output_min =
         static_cast<float>((input->type == DataType::kInt8 ? -128 : -32768) -
@@ -349,8 +326,7 @@ class LutMathKernel final : public OpKernel {
       return v <= 0.f ? output_min : std::log(v);
     };
     if (input->type == DataType::kInt8) {
-      reference::PopulateLut8<int8_t>(in_scale, in_zp, out_scale, out_zp, fn,
-                                      table8_);
+      PopulateLut8For(*input, *output, fn, table8_);
     } else {
       table16_.resize(reference::kLut16Size);
       reference::PopulateLut16<float>(in_scale, in_zp, out_scale, out_zp, fn,
@@ -362,34 +338,20 @@ class LutMathKernel final : public OpKernel {
   Status Eval(KernelContext& ctx) override {
     const Tensor* input = ctx.input(0);
     Tensor* output = ctx.output(0);
-    const int64_t n = input->NumElements();
     switch (input->type) {
-      case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
+      case DataType::kFloat32:
         if (f_ == Function::kExp) {
-          for (int64_t i = 0; i < n; ++i) out[i] = std::exp(in[i]);
+          MapFloat(*input, *output, [](float x) { return std::exp(x); });
         } else {
-          for (int64_t i = 0; i < n; ++i) out[i] = std::log(in[i]);
+          MapFloat(*input, *output, [](float x) { return std::log(x); });
         }
         break;
-      }
-      case DataType::kInt8: {
-        const int8_t* in = input->data_as<int8_t>();
-        int8_t* out = output->data_as<int8_t>();
-        for (int64_t i = 0; i < n; ++i) {
-          out[i] = reference::Lut8Lookup(in[i], table8_);
-        }
+      case DataType::kInt8:
+        MapLut8<int8_t>(*input, *output, table8_);
         break;
-      }
-      case DataType::kInt16: {
-        const int16_t* in = input->data_as<int16_t>();
-        int16_t* out = output->data_as<int16_t>();
-        for (int64_t i = 0; i < n; ++i) {
-          out[i] = reference::Lut16Lookup(in[i], table16_.data());
-        }
+      case DataType::kInt16:
+        MapLut16(*input, *output, table16_.data());
         break;
-      }
       default:
         break;
     }

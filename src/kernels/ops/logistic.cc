@@ -32,24 +32,17 @@ class LogisticTanhKernel final : public OpKernel {
                                     {DataType::kFloat32, DataType::kUInt8,
                                      DataType::kInt8, DataType::kInt16}));
     if (input->type == DataType::kFloat32) return OkStatus();
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *input, "input"));
-    RETURN_IF_ERROR(CheckPerTensorQuant(ctx, *output, "output"));
+    RETURN_IF_ERROR(CheckQuantizedUnary(ctx, *input, *output,
+                                        /*int16_zero_points=*/false));
     const float in_scale = input->quant.scale0();
     const float out_scale = output->quant.scale0();
     if (input->type == DataType::kUInt8 || input->type == DataType::kInt8) {
       if (f_ == Function::kLogistic && out_scale != 1.f / 256) {
         return ctx.InvalidArgument("output scale must be 1/256");
       }
-      auto fn = [this](float x) { return ApplyFloat(f_, x); };
-      if (input->type == DataType::kUInt8) {
-        reference::PopulateLut8<uint8_t>(in_scale, input->quant.zero_point0(),
-                                         out_scale, output->quant.zero_point0(),
-                                         fn, table_);
-      } else {
-        reference::PopulateLut8<int8_t>(in_scale, input->quant.zero_point0(),
-                                        out_scale, output->quant.zero_point0(),
-                                        fn, table_);
-      }
+      PopulateLut8For(
+          *input, *output, [this](float x) { return ApplyFloat(f_, x); },
+          table_);
       return OkStatus();
     }
     // int16
@@ -84,24 +77,16 @@ class LogisticTanhKernel final : public OpKernel {
     const int64_t n = input->NumElements();
     switch (input->type) {
       case DataType::kFloat32: {
-        const float* in = input->data_as<float>();
-        float* out = output->data_as<float>();
-        for (int64_t i = 0; i < n; ++i) out[i] = ApplyFloat(f_, in[i]);
+        const Function f = f_;
+        MapFloat(*input, *output, [f](float x) { return ApplyFloat(f, x); });
         break;
       }
-      case DataType::kUInt8: {
-        const uint8_t* in = input->data_as<uint8_t>();
-        uint8_t* out = output->data_as<uint8_t>();
-        for (int64_t i = 0; i < n; ++i) out[i] = table_[in[i]];
+      case DataType::kUInt8:
+        MapLut8<uint8_t>(*input, *output, table_);
         break;
-      }
-      case DataType::kInt8: {
-        const int8_t* in = input->data_as<int8_t>();
-        int8_t* out = output->data_as<int8_t>();
-        for (int64_t i = 0; i < n; ++i)
-          out[i] = reference::Lut8Lookup(in[i], table_);
+      case DataType::kInt8:
+        MapLut8<int8_t>(*input, *output, table_);
         break;
-      }
       case DataType::kInt16: {
         const int16_t* in = input->data_as<int16_t>();
         int16_t* out = output->data_as<int16_t>();

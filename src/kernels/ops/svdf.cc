@@ -19,6 +19,7 @@
 #include "format/tflite_generated.h"
 #include "kernels/op_util.h"
 #include "kernels/ops/matrix_ops.h"
+#include "kernels/reference/binary_arithmetic.h"
 #include "kernels/reference/matmul.h"
 #include "kernels/reference/quantization.h"
 #include "kernels/registry.h"
@@ -276,8 +277,11 @@ class SvdfKernel final : public OpKernel {
         int32_t dot = 0;
         const int16_t* wf = w + static_cast<size_t>(f) * memory_;
         const int16_t* sf = sb + static_cast<size_t>(f) * memory_;
+        // int32 sums wrap, as in TFLite's integer SVDF (signed overflow is
+        // undefined in C++, so wrap explicitly; the result is identical).
         for (int m = 0; m < memory_; ++m)
-          dot += static_cast<int32_t>(wf[m]) * sf[m];
+          dot = reference::WrappingAdd(dot,
+                                       static_cast<int32_t>(wf[m]) * sf[m]);
         scratch[static_cast<size_t>(b) * filters_ + f] = dot;
       }
     }
@@ -287,7 +291,9 @@ class SvdfKernel final : public OpKernel {
       const int32_t* sc = scratch + static_cast<size_t>(b) * filters_;
       for (int u = 0; u < units_; ++u) {
         int32_t v = bv != nullptr ? bv[u] : 0;
-        for (int r = 0; r < rank_; ++r) v += sc[u * rank_ + r];
+        for (int r = 0; r < rank_; ++r) {
+          v = reference::WrappingAdd(v, sc[u * rank_ + r]);
+        }
         v = reference::MultiplyByQuantizedMultiplier(v, scale2_) + output_zp_;
         v = std::min<int32_t>(127, std::max<int32_t>(-128, v));
         y[static_cast<size_t>(b) * units_ + u] = static_cast<int8_t>(v);

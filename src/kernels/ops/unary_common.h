@@ -6,6 +6,7 @@
 #define EDGERUN_KERNELS_OPS_UNARY_COMMON_H_
 
 #include <cmath>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "edgerun/base/status.h"
 #include "kernels/kernel_api.h"
 #include "kernels/op_util.h"
+#include "kernels/reference/lut.h"
 
 namespace edgerun::kernels {
 
@@ -93,6 +95,64 @@ inline Status CheckZeroPoint(const KernelContext& ctx, const Tensor& t,
                                std::to_string(t.quant.zero_point0()));
   }
   return OkStatus();
+}
+
+// The quantized-operand checks most unary kernels share: both tensors
+// per-tensor quantized and, where TFLite requires it for int16
+// (`int16_zero_points`), both zero points 0.
+inline Status CheckQuantizedUnary(const KernelContext& ctx, const Tensor& input,
+                                  const Tensor& output,
+                                  bool int16_zero_points) {
+  RETURN_IF_ERROR(CheckPerTensorQuant(ctx, input, "input"));
+  RETURN_IF_ERROR(CheckPerTensorQuant(ctx, output, "output"));
+  if (int16_zero_points && input.type == DataType::kInt16) {
+    RETURN_IF_ERROR(CheckZeroPoint(ctx, input, 0, "input"));
+    RETURN_IF_ERROR(CheckZeroPoint(ctx, output, 0, "output"));
+  }
+  return OkStatus();
+}
+
+// out[i] = fn(in[i]) over a float32 input.
+template <typename Fn>
+void MapFloat(const Tensor& input, Tensor& output, Fn fn) {
+  const int64_t n = input.NumElements();
+  const float* in = input.data_as<float>();
+  float* out = output.data_as<float>();
+  for (int64_t i = 0; i < n; ++i) out[i] = fn(in[i]);
+}
+
+// Fills the 256-entry table of `fn` for a uint8 or int8 input at the
+// operands' scales and zero points.
+template <typename Fn>
+void PopulateLut8For(const Tensor& input, const Tensor& output, Fn fn,
+                     uint8_t* table) {
+  if (input.type == DataType::kUInt8) {
+    reference::PopulateLut8<uint8_t>(
+        input.quant.scale0(), input.quant.zero_point0(), output.quant.scale0(),
+        output.quant.zero_point0(), fn, table);
+  } else {
+    reference::PopulateLut8<int8_t>(
+        input.quant.scale0(), input.quant.zero_point0(), output.quant.scale0(),
+        output.quant.zero_point0(), fn, table);
+  }
+}
+
+// Maps a uint8 / int8 input through a 256-entry table.
+template <typename T>
+void MapLut8(const Tensor& input, Tensor& output, const uint8_t* table) {
+  const int64_t n = input.NumElements();
+  const T* in = input.data_as<T>();
+  T* out = output.data_as<T>();
+  for (int64_t i = 0; i < n; ++i) out[i] = reference::Lut8Lookup(in[i], table);
+}
+
+// Maps an int16 input through a 513-entry interpolated table.
+inline void MapLut16(const Tensor& input, Tensor& output,
+                     const int16_t* table) {
+  const int64_t n = input.NumElements();
+  const int16_t* in = input.data_as<int16_t>();
+  int16_t* out = output.data_as<int16_t>();
+  for (int64_t i = 0; i < n; ++i) out[i] = reference::Lut16Lookup(in[i], table);
 }
 
 // TFLite's CheckedLog2: *log2 = round(log2(x)); true when x is a power of
