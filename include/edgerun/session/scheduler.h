@@ -1,0 +1,160 @@
+// Scheduler: per-device request queues with concurrency limits, priorities,
+// deadlines, cancellation and latency statistics.
+//
+// A Scheduler owns a fixed set of devices. Each device has `slots` worker
+// threads (a CPU: one per core a caller wants to use; a single-queue
+// accelerator: 1) and one bounded queue, ordered by priority (higher first),
+// then deadline (earlier first, none last), then arrival. A work item is a
+// callable run on one of the device's workers; its completion callback is
+// called exactly once with the work's Status, or without the work running
+// when the request was cancelled (kCancelled), expired in the queue
+// (kDeadlineExceeded) or the scheduler shut down (kCancelled).
+//
+//   auto sched = Scheduler::Create({{.name = "cpu", .slots = 4}});
+//   Status s = (*sched)->Submit(0, {.priority = 1},
+//                               [] { return DoWork(); },
+//                               [](Status result) { Report(result); });
+//
+// Queue full: QueuePolicy::kReject answers kUnavailable at once;
+// QueuePolicy::kWait blocks Submit until space frees up, the wait timeout or
+// the request's deadline, whichever comes first, then kUnavailable (or
+// kDeadlineExceeded). A rejected Submit never calls `done`.
+//
+// Ownership: owns its worker threads; the destructor completes every queued
+// item with kCancelled, waits for running items and joins the threads.
+// Thread-safety: every method may be called from any thread, including from
+// inside work and done callbacks (but the destructor must not run on a
+// worker). Lock order: Device::mu -> CancellationToken::State::mu. No other
+// lock is held while work or done callbacks run.
+#ifndef EDGERUN_SESSION_SCHEDULER_H_
+#define EDGERUN_SESSION_SCHEDULER_H_
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "edgerun/base/status.h"
+
+namespace edgerun::session {
+
+using Clock = std::chrono::steady_clock;
+
+// Cancellation shared between a caller and the requests it started. Copies
+// share one state; Cancel() is sticky. Callbacks registered by the scheduler
+// run on the cancelling thread, outside the token's lock.
+// Thread-safety: fully thread-safe.
+class CancellationToken {
+ public:
+  CancellationToken();
+  void Cancel();
+  bool cancelled() const;
+
+  // For the scheduler: runs `fn` once on Cancel(). Returns 0 (and does not
+  // keep fn) when already cancelled; otherwise an id for Unregister.
+  uint64_t Register(std::function<void()> fn);
+  void Unregister(uint64_t id);
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// Latency histogram: logarithmic buckets (4 per power of two) from 1 us to
+// about 12 days, so memory is fixed and percentiles are within ~19%.
+// Thread-compatible (the owner locks).
+class LatencyHistogram {
+ public:
+  void Record(Clock::duration d);
+  uint64_t count() const { return count_; }
+  // Upper bound (microseconds) of the bucket holding quantile q in [0, 1];
+  // 0 when empty.
+  double PercentileMicros(double q) const;
+  double max_micros() const { return static_cast<double>(max_us_); }
+
+ private:
+  static constexpr int kBuckets = 4 * 40;
+  std::array<uint64_t, kBuckets> buckets_{};
+  uint64_t count_ = 0;
+  uint64_t max_us_ = 0;
+};
+
+struct LatencySummary {
+  uint64_t count = 0;
+  double p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;
+  static LatencySummary Of(const LatencyHistogram& h);
+};
+
+enum class QueuePolicy { kReject, kWait };
+
+struct DeviceSpec {
+  std::string name;
+  int slots = 1;           // concurrent work items (worker threads)
+  size_t max_queue = 64;   // queued (not running) items
+  QueuePolicy policy = QueuePolicy::kReject;
+  Clock::duration wait_timeout = std::chrono::milliseconds(100);  // kWait
+};
+
+struct WorkOptions {
+  int priority = 0;                         // higher runs first
+  std::optional<Clock::time_point> deadline;
+  std::optional<CancellationToken> cancel;
+};
+
+struct DeviceStats {
+  std::string name;
+  int slots = 0;
+  uint64_t requests = 0;           // accepted by Submit
+  uint64_t completed = 0;          // work ran and returned OK
+  uint64_t errors = 0;             // work ran and returned an error
+  uint64_t rejections = 0;         // queue full (kUnavailable)
+  uint64_t deadline_exceeded = 0;  // expired before running
+  uint64_t cancelled = 0;          // cancelled before running
+  size_t queued = 0;               // now
+  int running = 0;                 // now
+  LatencySummary queue_wait;       // Submit -> start of work
+  LatencySummary run;              // work itself
+};
+
+class Scheduler {
+ public:
+  using Work = std::function<Status()>;
+  using Done = std::function<void(Status)>;
+
+  // kInvalidArgument for no devices, duplicate names, slots < 1 or
+  // max_queue < 1.
+  static StatusOr<std::unique_ptr<Scheduler>> Create(
+      std::vector<DeviceSpec> devices);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  int num_devices() const { return static_cast<int>(devices_.size()); }
+  StatusOr<int> DeviceIndex(std::string_view name) const;
+
+  // Queues `work` on device `device`. OK: `done` will be called exactly
+  // once, on a worker thread or (for cancellation) on the cancelling thread.
+  // Errors (done not called): kInvalidArgument (bad device), kUnavailable
+  // (queue full), kDeadlineExceeded / kCancelled (already so at Submit).
+  Status Submit(int device, const WorkOptions& options, Work work, Done done);
+
+  DeviceStats stats(int device) const;
+  std::vector<DeviceStats> stats() const;
+
+ private:
+  struct Device;
+  explicit Scheduler(std::vector<std::shared_ptr<Device>> devices);
+  std::vector<std::shared_ptr<Device>> devices_;
+};
+
+}  // namespace edgerun::session
+
+#endif  // EDGERUN_SESSION_SCHEDULER_H_

@@ -1,0 +1,304 @@
+// Scheduler: ordering, bounded queues, deadlines, cancellation, stats.
+// Work items block on futures the test controls; nothing asserts timings
+// (waits are only upper bounds that fail a hung test).
+#include "edgerun/session/scheduler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace edgerun::session {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+constexpr auto kHang = 30s;  // only a failing test waits this long
+
+// A work item that signals when it starts and runs until released.
+struct Blocker {
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> release_future = release.get_future().share();
+  Scheduler::Work work() {
+    return [this] {
+      started.set_value();
+      release_future.wait();
+      return OkStatus();
+    };
+  }
+};
+
+// Completion that can be waited on.
+struct Result {
+  std::promise<Status> promise;
+  std::future<Status> future = promise.get_future();
+  Scheduler::Done done() {
+    return [this](Status s) { promise.set_value(std::move(s)); };
+  }
+  Status Get() {
+    EXPECT_EQ(future.wait_for(kHang), std::future_status::ready);
+    return future.get();
+  }
+};
+
+std::unique_ptr<Scheduler> MakeScheduler(DeviceSpec spec) {
+  auto s = Scheduler::Create({std::move(spec)});
+  EXPECT_TRUE(s.ok()) << s.status();
+  return std::move(s).value();
+}
+
+TEST(SchedulerTest, CreateChecksDevices) {
+  EXPECT_EQ(Scheduler::Create({}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Scheduler::Create({{.name = "cpu", .slots = 0}}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_THAT(Scheduler::Create({{.name = "a"}, {.name = "a"}}).status().message(),
+              HasSubstr("given twice"));
+  auto s = Scheduler::Create({{.name = "cpu", .slots = 2}, {.name = "npu"}});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*(*s)->DeviceIndex("npu"), 1);
+  EXPECT_EQ((*s)->DeviceIndex("gpu").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*s)->Submit(5, {}, [] { return OkStatus(); }, [](Status) {}).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(SchedulerTest, OrdersByPriorityThenDeadlineThenArrival) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1});
+  Blocker blocker;
+  Result first;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::vector<std::unique_ptr<Result>> results;
+  auto submit = [&](std::string name, int priority,
+                    std::optional<Clock::time_point> deadline) {
+    results.push_back(std::make_unique<Result>());
+    WorkOptions o{.priority = priority, .deadline = deadline};
+    ASSERT_TRUE(sched->Submit(0, o,
+                              [&, name] {
+                                std::lock_guard<std::mutex> l(mu);
+                                order.push_back(name);
+                                return OkStatus();
+                              },
+                              results.back()->done())
+                    .ok());
+  };
+  const auto far = Clock::now() + 1h;
+  submit("low", 0, std::nullopt);
+  submit("high-late", 5, far + 10s);
+  submit("low-2", 0, std::nullopt);
+  submit("high-early", 5, far);
+  submit("high-none", 5, std::nullopt);
+  submit("mid", 1, std::nullopt);
+  blocker.release.set_value();
+  for (auto& r : results) EXPECT_TRUE(r->Get().ok());
+  EXPECT_TRUE(first.Get().ok());
+  EXPECT_EQ(order, (std::vector<std::string>{"high-early", "high-late", "high-none",
+                                             "mid", "low", "low-2"}));
+  const DeviceStats stats = sched->stats(0);
+  EXPECT_EQ(stats.requests, 7u);
+  EXPECT_EQ(stats.completed, 7u);
+  EXPECT_EQ(stats.queue_wait.count, 7u);
+  EXPECT_EQ(stats.run.count, 7u);
+  EXPECT_LE(stats.run.p50_us, stats.run.p99_us);
+}
+
+TEST(SchedulerTest, SlotsRunConcurrently) {
+  auto sched = MakeScheduler({.name = "cpu", .slots = 3});
+  Blocker b[3];
+  Result r[3];
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sched->Submit(0, {}, b[i].work(), r[i].done()).ok());
+  // All three start although none has finished: three slots.
+  for (auto& x : b) x.started.get_future().wait();
+  EXPECT_EQ(sched->stats(0).running, 3);
+  for (auto& x : b) x.release.set_value();
+  for (auto& x : r) EXPECT_TRUE(x.Get().ok());
+}
+
+TEST(SchedulerTest, QueuedRequestPastDeadlineNeverRuns) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1});
+  Blocker blocker;
+  Result first, late;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+  std::atomic<bool> ran{false};
+  ASSERT_TRUE(sched->Submit(0, {.deadline = Clock::now() + 5ms},
+                            [&] {
+                              ran = true;
+                              return OkStatus();
+                            },
+                            late.done())
+                  .ok());
+  // Expires while the slot is still busy (the reaper, not a worker).
+  const Status s = late.Get();
+  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s;
+  blocker.release.set_value();
+  EXPECT_TRUE(first.Get().ok());
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(sched->stats(0).deadline_exceeded, 1u);
+  // Already past at Submit: refused, done not called.
+  EXPECT_EQ(sched->Submit(0, {.deadline = Clock::now() - 1ms},
+                          [] { return OkStatus(); }, [](Status) { FAIL(); })
+                .code(),
+            StatusCode::kDeadlineExceeded);
+}
+
+TEST(SchedulerTest, CancelledQueuedRequestCompletesAndNeverRuns) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1});
+  Blocker blocker;
+  Result first, cancelled, kept;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+  CancellationToken token;
+  std::atomic<int> ran{0};
+  auto count = [&] {
+    ++ran;
+    return OkStatus();
+  };
+  ASSERT_TRUE(sched->Submit(0, {.cancel = token}, count, cancelled.done()).ok());
+  ASSERT_TRUE(sched->Submit(0, {}, count, kept.done()).ok());
+  token.Cancel();
+  // Completes at once, while the slot is still busy.
+  EXPECT_EQ(cancelled.Get().code(), StatusCode::kCancelled);
+  EXPECT_EQ(sched->stats(0).queued, 1u);
+  blocker.release.set_value();
+  EXPECT_TRUE(kept.Get().ok());
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(sched->stats(0).cancelled, 1u);
+  // A cancelled token refuses new work.
+  EXPECT_EQ(sched->Submit(0, {.cancel = token}, count, [](Status) {}).code(),
+            StatusCode::kCancelled);
+}
+
+TEST(SchedulerTest, FullQueueRejects) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1, .max_queue = 1,
+                              .policy = QueuePolicy::kReject});
+  Blocker blocker;
+  Result first, queued;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+  ASSERT_TRUE(sched->Submit(0, {}, [] { return OkStatus(); }, queued.done()).ok());
+  const Status s = sched->Submit(0, {}, [] { return OkStatus(); }, [](Status) {});
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("queue full"));
+  EXPECT_EQ(sched->stats(0).rejections, 1u);
+  blocker.release.set_value();
+  EXPECT_TRUE(queued.Get().ok());
+}
+
+TEST(SchedulerTest, FullQueueWaitsThenTimesOut) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1, .max_queue = 1,
+                              .policy = QueuePolicy::kWait,
+                              .wait_timeout = 10ms});
+  Blocker blocker;
+  Result first, queued;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+  ASSERT_TRUE(sched->Submit(0, {}, [] { return OkStatus(); }, queued.done()).ok());
+  // Nothing frees space: gives up after the timeout.
+  const Status s = sched->Submit(0, {}, [] { return OkStatus(); }, [](Status) {});
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(sched->stats(0).rejections, 1u);
+  blocker.release.set_value();
+  EXPECT_TRUE(first.Get().ok());
+  EXPECT_TRUE(queued.Get().ok());
+}
+
+TEST(SchedulerTest, FullQueueWaitSucceedsWhenSpaceFrees) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1, .max_queue = 1,
+                              .policy = QueuePolicy::kWait,
+                              .wait_timeout = kHang});
+  Blocker blocker;
+  Result first, queued, waited;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+  ASSERT_TRUE(sched->Submit(0, {}, [] { return OkStatus(); }, queued.done()).ok());
+  std::thread submitter([&] {
+    EXPECT_TRUE(sched->Submit(0, {}, [] { return OkStatus(); }, waited.done()).ok());
+  });
+  blocker.release.set_value();
+  submitter.join();
+  EXPECT_TRUE(waited.Get().ok());
+  EXPECT_EQ(sched->stats(0).rejections, 0u);
+}
+
+TEST(SchedulerTest, ErrorsAreCountedAndReturned) {
+  auto sched = MakeScheduler({.name = "cpu", .slots = 2});
+  Result bad, good;
+  ASSERT_TRUE(sched->Submit(0, {}, [] { return InternalError("boom"); }, bad.done()).ok());
+  ASSERT_TRUE(sched->Submit(0, {}, [] { return OkStatus(); }, good.done()).ok());
+  EXPECT_EQ(bad.Get(), InternalError("boom"));
+  EXPECT_TRUE(good.Get().ok());
+  const DeviceStats s = sched->stats(0);
+  EXPECT_EQ(s.errors, 1u);
+  EXPECT_EQ(s.completed, 1u);
+}
+
+TEST(SchedulerTest, DestructorCancelsQueuedWork) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1});
+  Blocker blocker;
+  Result first, queued;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+  std::atomic<bool> ran{false};
+  ASSERT_TRUE(sched->Submit(0, {}, [&] { ran = true; return OkStatus(); },
+                            queued.done()).ok());
+  std::thread destroyer([&] { sched.reset(); });
+  EXPECT_EQ(queued.Get().code(), StatusCode::kCancelled);
+  blocker.release.set_value();
+  destroyer.join();
+  EXPECT_TRUE(first.Get().ok());
+  EXPECT_FALSE(ran);
+}
+
+TEST(SchedulerTest, CancelRacesWithDispatch) {
+  // Cancel while workers pick items up: each completes exactly once, either
+  // ran-and-OK or cancelled-without-running.
+  constexpr int kN = 200;
+  auto sched = MakeScheduler({.name = "cpu", .slots = 2, .max_queue = kN});
+  std::vector<std::unique_ptr<Result>> results;
+  std::vector<CancellationToken> tokens(kN);
+  std::vector<std::atomic<int>> ran(kN);
+  for (int i = 0; i < kN; ++i) {
+    results.push_back(std::make_unique<Result>());
+    ASSERT_TRUE(sched->Submit(0, {.cancel = tokens[i]},
+                              [&, i] { ++ran[i]; return OkStatus(); },
+                              results.back()->done()).ok());
+    if (i % 2 == 0) tokens[i].Cancel();
+  }
+  for (int i = 0; i < kN; ++i) {
+    const Status s = results[i]->Get();
+    if (s.ok()) {
+      EXPECT_EQ(ran[i], 1);
+    } else {
+      EXPECT_EQ(s.code(), StatusCode::kCancelled);
+      EXPECT_EQ(ran[i], 0);
+    }
+  }
+}
+
+TEST(LatencyHistogramTest, Percentiles) {
+  LatencyHistogram h;
+  EXPECT_EQ(h.PercentileMicros(0.5), 0);
+  for (int i = 1; i <= 100; ++i) h.Record(std::chrono::microseconds(i * 100));
+  const LatencySummary s = LatencySummary::Of(h);
+  EXPECT_EQ(s.count, 100u);
+  // Bucket upper bounds: within one bucket (19%) above the exact value.
+  EXPECT_GE(s.p50_us, 5000);
+  EXPECT_LE(s.p50_us, 5000 * 1.2);
+  EXPECT_GE(s.p90_us, 9000);
+  EXPECT_LE(s.p90_us, 9000 * 1.2);
+  EXPECT_GE(s.p99_us, 9900);
+  EXPECT_LE(s.p99_us, 10000);  // capped by the max
+  EXPECT_EQ(s.max_us, 10000);
+}
+
+}  // namespace
+}  // namespace edgerun::session
