@@ -4,6 +4,7 @@
 // through the test hook, and one-line errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -61,7 +62,10 @@ TensorValues Values(DataType type, std::vector<int32_t> shape,
 
 // y = (x + 1) * 2 and z = x + 1: float32, two outputs, two nodes.
 std::string AddMulModel() {
-  const std::string path = ::testing::TempDir() + "/bench_diff_add_mul.tflite";
+  // One file per process: ctest runs the tests of this binary in parallel
+  // processes, which must not rewrite each other's model.
+  const std::string path = ::testing::TempDir() + "/bench_diff_add_mul_" +
+                           std::to_string(::getpid()) + ".tflite";
   ModelBuilder b;
   SubgraphBuilder& g = b.AddSubgraph("main");
   const int32_t x = g.AddInput("x", DataType::kFloat32, {1, 16});

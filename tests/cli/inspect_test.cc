@@ -573,7 +573,10 @@ TEST(InspectBackends, LimitsMoveNodesToTheCpuWithTheirReason) {
                                 "--json", "--max-delegated-partitions", "1"});
   ASSERT_EQ(one.code, 0) << one.err;
   size_t delegated = 0;
-  for (const json& p : json::parse(one.out)["execution_plan"]["partitions"]) {
+  // Keep the parsed document alive for the loop (a temporary would die
+  // before the range is iterated).
+  const json one_json = json::parse(one.out);
+  for (const json& p : one_json["execution_plan"]["partitions"]) {
     delegated += p["backend"] != "cpu";
   }
   EXPECT_LE(delegated, 1u);
