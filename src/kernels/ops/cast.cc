@@ -10,37 +10,11 @@
 
 #include "format/tflite_generated.h"
 #include "kernels/ops/unary_common.h"
+#include "kernels/reference/float16.h"
 #include "kernels/registry.h"
 
 namespace edgerun::kernels::unary {
 namespace {
-
-float HalfBitsToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1f;
-  uint32_t mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0) {
-    if (mantissa == 0) {
-      bits = sign;
-    } else {
-      int e = -1;
-      do {
-        ++e;
-        mantissa <<= 1;
-      } while ((mantissa & 0x400) == 0);
-      bits = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) |
-             ((mantissa & 0x3ff) << 13);
-    }
-  } else if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else {
-    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
 
 // float -> binary16, round to nearest even.
 uint16_t FloatToHalfBits(float f) {
@@ -214,7 +188,7 @@ class CastKernel final : public OpKernel {
       case DataType::kFloat16: {
         const uint16_t* in = input->data_as<uint16_t>();
         std::vector<float> tmp(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i) tmp[i] = HalfBitsToFloat(in[i]);
+        for (int64_t i = 0; i < n; ++i) tmp[i] = reference::HalfToFloat(in[i]);
         CastFrom(tmp.data(), *output, n);
         break;
       }

@@ -7,38 +7,11 @@
 
 #include "format/tflite_generated.h"
 #include "kernels/ops/unary_common.h"
+#include "kernels/reference/float16.h"
 #include "kernels/registry.h"
 
 namespace edgerun::kernels::unary {
 namespace {
-
-// IEEE half -> float (exact).
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1f;
-  uint32_t mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0) {
-    if (mantissa == 0) {
-      bits = sign;
-    } else {  // subnormal: normalize
-      int e = -1;
-      do {
-        ++e;
-        mantissa <<= 1;
-      } while ((mantissa & 0x400) == 0);
-      bits = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) |
-             ((mantissa & 0x3ff) << 13);
-    }
-  } else if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else {
-    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
 
 template <typename T>
 void DequantizePerTensor(const T* in, float* out, int64_t n, float scale,
@@ -120,7 +93,7 @@ class DequantizeKernel final : public OpKernel {
     if (n == 0) return OkStatus();
     if (input->type == DataType::kFloat16) {
       const uint16_t* in = input->data_as<uint16_t>();
-      for (int64_t i = 0; i < n; ++i) out[i] = HalfToFloat(in[i]);
+      for (int64_t i = 0; i < n; ++i) out[i] = reference::HalfToFloat(in[i]);
       return OkStatus();
     }
     switch (input->type) {
