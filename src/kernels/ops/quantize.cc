@@ -123,24 +123,9 @@ class QuantizeKernel final : public OpKernel {
         if (out == DataType::kInt4) {
           return ctx.Unimplemented("per-channel int4 output is not supported");
         }
-        const int axis = q.quantized_dimension;
-        if (axis < 0 || axis >= input->shape.rank() ||
-            input->shape.dim(axis) != static_cast<int32_t>(q.scale.size())) {
-          return ctx.InvalidArgument(
-              "output has " + std::to_string(q.scale.size()) +
-              " scales for quantized dimension " + std::to_string(axis) +
-              " of shape " + input->shape.ToString());
-        }
-        if (q.zero_point.size() != q.scale.size() && q.zero_point.size() > 1) {
-          return ctx.InvalidArgument("output zero points do not match scales");
-        }
+        RETURN_IF_ERROR(GetPerChannelQuantization(
+            ctx, q, input->shape, "output", &axis_, &scales_, &zero_points_));
         per_channel_ = true;
-        axis_ = axis;
-        scales_ = q.scale;
-        zero_points_.assign(q.scale.size(), q.zero_point0());
-        for (size_t c = 0; c < q.zero_point.size(); ++c) {
-          zero_points_[c] = static_cast<int32_t>(q.zero_point[c]);
-        }
         for (float s : scales_) {
           if (!(s > 0.f) || !std::isfinite(s)) {
             return ctx.InvalidArgument("output has an invalid scale");

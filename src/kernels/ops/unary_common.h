@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "edgerun/base/status.h"
 #include "kernels/kernel_api.h"
@@ -173,6 +174,35 @@ void RegisterL2NormalizationKernels(KernelRegistry& registry);
 void RegisterQuantizeKernels(KernelRegistry& registry);
 void RegisterDequantizeKernels(KernelRegistry& registry);
 void RegisterCastKernels(KernelRegistry& registry);
+
+// Checks per-channel quantization `q` of a tensor of `shape` (one scale per
+// slice along quantized_dimension; zero points one per channel or shared) and
+// copies it out. `which` ("input"/"output") names the tensor in errors.
+inline Status GetPerChannelQuantization(const KernelContext& ctx,
+                                        const QuantParams& q,
+                                        const Shape& shape, const char* which,
+                                        int* axis, std::vector<float>* scales,
+                                        std::vector<int32_t>* zero_points) {
+  const int dim = q.quantized_dimension;
+  if (dim < 0 || dim >= shape.rank() ||
+      shape.dim(dim) != static_cast<int32_t>(q.scale.size())) {
+    return ctx.InvalidArgument(
+        std::string(which) + " has " + std::to_string(q.scale.size()) +
+        " scales for quantized dimension " + std::to_string(dim) +
+        " of shape " + shape.ToString());
+  }
+  if (q.zero_point.size() != q.scale.size() && q.zero_point.size() > 1) {
+    return ctx.InvalidArgument(std::string(which) +
+                               " zero points do not match scales");
+  }
+  *axis = dim;
+  *scales = q.scale;
+  zero_points->assign(q.scale.size(), q.zero_point0());
+  for (size_t c = 0; c < q.zero_point.size(); ++c) {
+    (*zero_points)[c] = static_cast<int32_t>(q.zero_point[c]);
+  }
+  return OkStatus();
+}
 
 }  // namespace unary
 }  // namespace edgerun::kernels
