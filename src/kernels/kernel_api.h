@@ -17,17 +17,27 @@
 // outputs on the heap. Nodes downstream of a dynamic tensor are re-prepared
 // the same way automatically.
 //
+// Shared prepared data: what a kernel derives from constant tensors only
+// (packed filters, widened weights, output stages) it gets through
+// GetOrCreateShared, so every interpreter of one loaded model holds a single
+// copy (kernels/shared_data_cache.h). Data derived from tensors the graph
+// computes is never shared.
+//
 // Thread-safety: a kernel instance belongs to one interpreter, which is used
-// by one thread at a time; kernels keep no global mutable state.
+// by one thread at a time; kernels keep no global mutable state. Shared data
+// is immutable once made.
 #ifndef EDGERUN_KERNELS_KERNEL_API_H_
 #define EDGERUN_KERNELS_KERNEL_API_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "edgerun/base/status.h"
@@ -87,6 +97,47 @@ struct NodeInfo {
   std::span<const uint8_t> custom_options;
 };
 
+// Immutable data a kernel prepared from constant tensors, and its size in
+// bytes (for memory statistics).
+struct SharedData {
+  std::shared_ptr<const void> data;
+  size_t bytes = 0;
+};
+
+// Builds a GetOrCreateShared key from the raw bytes of the values the
+// shared data depends on. Add scalars (no structs: padding bytes are
+// undefined), vectors of scalars, and tensors.
+class SharedKey {
+ public:
+  // `kind` names the data and its layout, e.g. "conv_2d/gemm".
+  explicit SharedKey(std::string_view kind) : key_(kind) { key_.push_back('\0'); }
+
+  template <typename T>
+    requires std::is_arithmetic_v<T> || std::is_enum_v<T> ||
+             std::is_pointer_v<T>
+  SharedKey& Add(T value) {
+    key_.append(reinterpret_cast<const char*>(&value), sizeof(value));
+    return *this;
+  }
+  template <typename T>
+    requires std::is_arithmetic_v<T>
+  SharedKey& Add(const std::vector<T>& values) {
+    Add(values.size());
+    key_.append(reinterpret_cast<const char*>(values.data()),
+                sizeof(T) * values.size());
+    return *this;
+  }
+  // A constant tensor: type, shape, data address and size (the address
+  // identifies the constant buffer within the model) and quantization.
+  // `tensor` may be null (an omitted optional input).
+  SharedKey& AddConstant(const Tensor* tensor);
+
+  const std::string& str() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
 class KernelContext {
  public:
   virtual ~KernelContext() = default;
@@ -123,6 +174,16 @@ class KernelContext {
   // is not called after such a Prepare (a full Prepare comes first).
   virtual bool shape_only() const { return false; }
 
+  // Data prepared from constant tensors only, shared by every interpreter
+  // of the model: returns the live data stored under `key` or stores and
+  // returns make()'s. `key` must capture everything the data depends on
+  // (SharedKey). Call from Prepare. The default (contexts without a cache:
+  // tests, other runtimes) just calls make().
+  virtual SharedData GetOrCreateShared(
+      std::string_view key, const std::function<SharedData()>& make) {
+    return make();
+  }
+
   // Builds an error naming the node: "node 7 (CONV_2D): <message>".
   Status Error(StatusCode code, const std::string& message) const;
   Status InvalidArgument(const std::string& message) const {
@@ -141,6 +202,21 @@ class OpKernel {
 };
 
 using KernelFactory = std::unique_ptr<OpKernel> (*)();
+
+// Typed GetOrCreateShared: `make` returns a std::shared_ptr<T> (T has
+// `size_t ByteSize() const`). The key is prefixed with T's type name, so
+// equal keys always hold the same type.
+template <typename T, typename Make>
+std::shared_ptr<const T> GetOrCreateShared(KernelContext& ctx,
+                                           const SharedKey& key, Make&& make) {
+  const std::string full_key = std::string(typeid(T).name()) + '\0' + key.str();
+  SharedData shared = ctx.GetOrCreateShared(full_key, [&make] {
+    std::shared_ptr<const T> data = make();
+    const size_t bytes = data != nullptr ? data->ByteSize() : 0;
+    return SharedData{std::move(data), bytes};
+  });
+  return std::static_pointer_cast<const T>(std::move(shared.data));
+}
 
 }  // namespace edgerun::kernels
 

@@ -96,8 +96,15 @@ StatusOr<runtime::Subgraph*> Interpreter::GetSubgraph(int index) {
   if (subgraphs_[index] == nullptr) {
     const kernels::KernelRegistry& registry =
         options_.registry ? *options_.registry : kernels::BuiltinKernelRegistry();
+    // One cache per loaded model, held by each of its subgraphs.
+    std::shared_ptr<kernels::SharedDataCache> shared_data;
+    if (options_.share_packed_weights &&
+        kernels::SharedDataCache::SharingEnabledByEnvironment()) {
+      shared_data = kernels::SharedDataCache::ForModel(model_);
+    }
     ASSIGN_OR_RETURN(subgraphs_[index],
-                     runtime::Subgraph::Create(*model_, index, registry, options_));
+                     runtime::Subgraph::Create(*model_, index, registry, options_,
+                                               std::move(shared_data)));
   }
   return subgraphs_[index].get();
 }
@@ -218,6 +225,9 @@ MemoryStats Interpreter::memory_stats() const {
     total.variable_bytes += s.variable_bytes;
     total.scratch_bytes += s.scratch_bytes;
     total.dynamic_bytes += s.dynamic_bytes;
+    total.shared_packed_bytes += s.shared_packed_bytes;
+    total.private_packed_bytes += s.private_packed_bytes;
+    total.shared_packed_hits += s.shared_packed_hits;
   }
   return total;
 }

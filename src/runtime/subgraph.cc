@@ -125,6 +125,22 @@ class Subgraph::NodeContext final : public kernels::KernelContext {
     }
     return OkStatus();
   }
+  kernels::SharedData GetOrCreateShared(
+      std::string_view key,
+      const std::function<kernels::SharedData()>& make) override {
+    Node::SharedUse use;
+    kernels::SharedData data;
+    if (graph_.shared_data_ != nullptr) {
+      data = graph_.shared_data_->GetOrCreate(key, make, &use.hit);
+      use.shared = true;
+    } else {
+      data = make();  // sharing off: this interpreter's own copy
+    }
+    use.data = data.data.get();
+    use.bytes = data.bytes;
+    node_.shared_data.push_back(use);
+    return data;
+  }
   void* Scratch(int handle) override {
     size_t offset = 0;
     for (int i = 0; i < handle; ++i) offset += AlignUp(node_.scratch[i]);
@@ -147,7 +163,8 @@ class Subgraph::NodeContext final : public kernels::KernelContext {
 
 StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
     const ModelFile& model, int index, const kernels::KernelRegistry& registry,
-    const InterpreterOptions& options) {
+    const InterpreterOptions& options,
+    std::shared_ptr<kernels::SharedDataCache> shared_data) {
   const tfl::Model& m = model.model();
   if (m.subgraphs() == nullptr || index < 0 ||
       static_cast<size_t>(index) >= m.subgraphs()->size()) {
@@ -157,6 +174,7 @@ StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
   std::unique_ptr<Subgraph> s(new Subgraph());
   s->max_arena_bytes_ = options.max_arena_bytes;
   s->options_ = options;
+  s->shared_data_ = std::move(shared_data);
   const size_t num_tensors = g.tensors() ? g.tensors()->size() : 0;
   s->tensors_.resize(num_tensors);
   s->variable_buffers_.resize(num_tensors);
@@ -368,6 +386,7 @@ Status Subgraph::Demote(const std::string& backend, const std::string& stage,
 Status Subgraph::PrepareNode(Node& node, bool at_invoke) {
   if (!node.lookup_error.ok()) return node.lookup_error;
   node.scratch.clear();
+  node.shared_data.clear();
   NodeContext ctx(*this, node,
                   at_invoke ? NodeContext::Phase::kPrepareAtInvoke
                             : NodeContext::Phase::kPrepare);
@@ -562,7 +581,26 @@ Status Subgraph::PlanAndAllocate() {
                                   " bytes of kernel scratch");
   }
   stats_.scratch_bytes = scratch_.capacity;
+  UpdatePackedStats();
   return OkStatus();
+}
+
+void Subgraph::UpdatePackedStats() {
+  stats_.shared_packed_bytes = 0;
+  stats_.private_packed_bytes = 0;
+  stats_.shared_packed_hits = 0;
+  std::vector<const void*> counted;  // a copy two nodes share counts once
+  for (const Node& node : nodes_) {
+    for (const Node::SharedUse& use : node.shared_data) {
+      if (use.hit) ++stats_.shared_packed_hits;
+      if (std::find(counted.begin(), counted.end(), use.data) != counted.end()) {
+        continue;
+      }
+      counted.push_back(use.data);
+      (use.shared ? stats_.shared_packed_bytes : stats_.private_packed_bytes) +=
+          use.bytes;
+    }
+  }
 }
 
 Status Subgraph::AllocateDynamic(int tensor_index) {

@@ -3,7 +3,9 @@
 // Internal to the runtime; Interpreter is the public face.
 //
 // Ownership: owns tensors, kernels and memory; borrows the ModelFile (the
-// Interpreter keeps it alive). Thread-safety: none (see Interpreter).
+// Interpreter keeps it alive); shares the model's SharedDataCache (kernel
+// data prepared from constants) with the model's other interpreters.
+// Thread-safety: none (see Interpreter).
 #ifndef EDGERUN_RUNTIME_SUBGRAPH_H_
 #define EDGERUN_RUNTIME_SUBGRAPH_H_
 
@@ -16,6 +18,7 @@
 #include "edgerun/runtime/interpreter.h"
 #include "kernels/kernel_api.h"
 #include "kernels/registry.h"
+#include "kernels/shared_data_cache.h"
 #include "planner/graph_view.h"
 #include "planner/partitioner.h"
 
@@ -39,9 +42,12 @@ struct AlignedBuffer {
 // backend in the list (recorded as a FallbackEvent) and results stay right.
 class Subgraph final : public planner::GraphView {
  public:
+  // `shared_data`: the model's cache of prepared constant data; null =
+  // every kernel keeps its own copy.
   static StatusOr<std::unique_ptr<Subgraph>> Create(
       const ModelFile& model, int index, const kernels::KernelRegistry& registry,
-      const InterpreterOptions& options);
+      const InterpreterOptions& options,
+      std::shared_ptr<kernels::SharedDataCache> shared_data = nullptr);
 
   // planner::GraphView
   int num_tensors() const override { return static_cast<int>(tensors_.size()); }
@@ -77,6 +83,15 @@ class Subgraph final : public planner::GraphView {
     bool dynamic = false;         // prepared at Invoke time
     bool delegated = false;       // runs in a backend segment
     std::vector<size_t> scratch;  // requested scratch sizes
+    // Data from GetOrCreateShared in the last Prepare: address and bytes,
+    // whether it came from the cache (vs. made), and whether it is shared.
+    struct SharedUse {
+      const void* data = nullptr;
+      size_t bytes = 0;
+      bool hit = false;
+      bool shared = false;
+    };
+    std::vector<SharedUse> shared_data;
   };
   // One step of execution: a CPU partition (its nodes run one by one) or a
   // compiled backend segment.
@@ -103,8 +118,12 @@ class Subgraph final : public planner::GraphView {
   Status PlanAndAllocate();
   Status AllocateDynamic(int tensor_index);
   Status CheckFiniteInputs() const;
+  // The shared/private packed-data fields of stats_, from every node.
+  void UpdatePackedStats();
 
   std::vector<kernels::Tensor> tensors_;
+  // Declared before nodes_: outlives the kernels (which do not need it).
+  std::shared_ptr<kernels::SharedDataCache> shared_data_;
   std::vector<Node> nodes_;
   InterpreterOptions options_;
   std::vector<Step> steps_;

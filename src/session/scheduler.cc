@@ -116,6 +116,8 @@ struct Item {
   std::optional<Clock::time_point> deadline;
   std::optional<CancellationToken> cancel;
   uint64_t cancel_id = 0;
+  uint64_t group = 0;
+  int bypassed = 0;  // grouping: later items of its level dispatched first
 
   // With Device::mu held: the token must stop pointing at this item.
   void DetachCancel() {
@@ -123,6 +125,28 @@ struct Item {
     cancel_id = 0;
   }
 };
+
+// Counters of one group on one device (latencies in the histograms).
+struct GroupState {
+  ModelStats counts;
+  LatencyHistogram queue_wait;
+  LatencyHistogram run;
+};
+
+enum class Counter { kRequests, kCompleted, kErrors, kRejections, kDeadline, kCancelled };
+
+template <typename S>
+uint64_t& Field(S& s, Counter c) {
+  switch (c) {
+    case Counter::kRequests: return s.requests;
+    case Counter::kCompleted: return s.completed;
+    case Counter::kErrors: return s.errors;
+    case Counter::kRejections: return s.rejections;
+    case Counter::kDeadline: return s.deadline_exceeded;
+    case Counter::kCancelled: break;
+  }
+  return s.cancelled;
+}
 
 }  // namespace
 
@@ -143,6 +167,17 @@ struct Scheduler::Device {
   DeviceStats counters;               // guarded by mu (latencies unused)
   LatencyHistogram queue_wait;        // guarded by mu
   LatencyHistogram run;               // guarded by mu
+  std::map<uint64_t, GroupState> groups;  // guarded by mu
+  bool has_last = false;              // guarded by mu
+  uint64_t last_group = 0;            // guarded by mu: last dispatched
+
+  // With mu held: counts on the device and on `group`.
+  void Add(uint64_t group, Counter c, uint64_t n = 1) {
+    Field(counters, c) += n;
+    Field(groups[group].counts, c) += n;
+  }
+  // With mu held and the queue non-empty: the next item to dispatch.
+  std::map<QueueKey, Item>::iterator PickNext();
 
   std::vector<std::thread> workers;
   std::thread reaper;
@@ -152,21 +187,42 @@ struct Scheduler::Device {
   void CancelQueued(const QueueKey& key);
 };
 
+std::map<QueueKey, Item>::iterator Scheduler::Device::PickNext() {
+  const auto head = queue.begin();
+  if (!spec.group_by_model || !has_last) return head;
+  const int level = head->first.priority;
+  // The first item of the last group at the head's level, unless an item
+  // before it already reached the bypass bound: then the first such item.
+  auto pick = head;
+  for (auto it = head; it != queue.end() && it->first.priority == level; ++it) {
+    if (it->second.bypassed >= spec.max_consecutive_same_model) {
+      pick = it;
+      break;
+    }
+    if (it->second.group == last_group) {
+      pick = it;
+      break;
+    }
+  }
+  for (auto it = head; it != pick; ++it) ++it->second.bypassed;
+  return pick;
+}
+
 void Scheduler::Device::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu);
   while (true) {
     work_cv.wait(lock, [&] { return stop || !queue.empty(); });
     if (queue.empty()) return;  // stopping and drained
-    Item item = std::move(queue.extract(queue.begin()).mapped());
+    Item item = std::move(queue.extract(PickNext()).mapped());
     item.DetachCancel();
     space_cv.notify_one();
     const Clock::time_point start = Clock::now();
     Status drop;
     if (item.cancel && item.cancel->cancelled()) {
-      ++counters.cancelled;
+      Add(item.group, Counter::kCancelled);
       drop = CancelledError("request cancelled while queued");
     } else if (item.deadline && start >= *item.deadline) {
-      ++counters.deadline_exceeded;
+      Add(item.group, Counter::kDeadline);
       drop = DeadlineExceededError("deadline passed while queued on device '" +
                                    spec.name + "'");
     }
@@ -177,7 +233,12 @@ void Scheduler::Device::WorkerLoop() {
       lock.lock();
       continue;
     }
+    GroupState& group = groups[item.group];  // map nodes are stable
     queue_wait.Record(start - item.enqueued);
+    group.queue_wait.Record(start - item.enqueued);
+    if (!has_last || last_group != item.group) ++counters.model_switches;
+    has_last = true;
+    last_group = item.group;
     ++running;
     lock.unlock();
     Status result = item.work();
@@ -185,11 +246,8 @@ void Scheduler::Device::WorkerLoop() {
     lock.lock();
     --running;
     run.Record(end - start);
-    if (result.ok()) {
-      ++counters.completed;
-    } else {
-      ++counters.errors;
-    }
+    group.run.Record(end - start);
+    Add(item.group, result.ok() ? Counter::kCompleted : Counter::kErrors);
     // Stats are final before done runs, so a caller woken by done sees them.
     lock.unlock();
     item.done(std::move(result));
@@ -225,7 +283,7 @@ void Scheduler::Device::ReaperLoop() {
       }
     }
     if (expired.empty()) continue;
-    counters.deadline_exceeded += expired.size();
+    for (const Item& item : expired) Add(item.group, Counter::kDeadline);
     space_cv.notify_all();
     lock.unlock();
     for (Item& item : expired) {
@@ -244,7 +302,7 @@ void Scheduler::Device::CancelQueued(const QueueKey& key) {
   // The token already dropped its callbacks (Cancel swaps them out).
   Item item = std::move(it->second);
   queue.erase(it);
-  ++counters.cancelled;
+  Add(item.group, Counter::kCancelled);
   space_cv.notify_one();
   lock.unlock();
   item.done(CancelledError("request cancelled while queued"));
@@ -269,6 +327,12 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(
     if (s.max_queue < 1) {
       return InvalidArgumentError("scheduler: device '" + s.name +
                                   "' needs max_queue >= 1");
+    }
+    if (s.group_by_model && s.max_consecutive_same_model < 1) {
+      return InvalidArgumentError("scheduler: device '" + s.name +
+                                  "' groups by model and needs "
+                                  "max_consecutive_same_model >= 1, got " +
+                                  std::to_string(s.max_consecutive_same_model));
     }
   }
   std::vector<std::shared_ptr<Device>> devices;
@@ -300,9 +364,9 @@ Scheduler::~Scheduler() {
       d->stop = true;
       for (auto& [key, item] : d->queue) {
         item.DetachCancel();
+        d->Add(item.group, Counter::kCancelled);
         dropped.push_back(std::move(item));
       }
-      d->counters.cancelled += dropped.size();
       d->queue.clear();
     }
     d->work_cv.notify_all();
@@ -314,6 +378,49 @@ Scheduler::~Scheduler() {
     for (std::thread& t : d->workers) t.join();
     d->reaper.join();
   }
+}
+
+uint64_t Scheduler::RegisterGroup(std::string name) {
+  if (name.empty()) name = "group";
+  std::lock_guard<std::mutex> lock(groups_mu_);
+  std::set<std::string_view> taken;
+  for (const auto& [id, n] : group_names_) taken.insert(n);
+  std::string unique = name;
+  for (int k = 2; taken.count(unique) || unique == "default"; ++k) {
+    unique = name + "#" + std::to_string(k);
+  }
+  const uint64_t id = next_group_++;
+  group_names_.emplace(id, std::move(unique));
+  return id;
+}
+
+std::string Scheduler::GroupName(uint64_t group) const {
+  if (group == 0) return "default";
+  std::lock_guard<std::mutex> lock(groups_mu_);
+  auto it = group_names_.find(group);
+  return it == group_names_.end() ? std::string() : it->second;
+}
+
+size_t Scheduler::CancelQueued(int device, uint64_t group) {
+  if (device < 0 || device >= num_devices()) return 0;
+  Device& d = *devices_[device];
+  std::vector<Item> dropped;
+  {
+    std::lock_guard<std::mutex> lock(d.mu);
+    for (auto it = d.queue.begin(); it != d.queue.end();) {
+      if (it->second.group == group) {
+        it->second.DetachCancel();
+        d.Add(group, Counter::kCancelled);
+        dropped.push_back(std::move(it->second));
+        it = d.queue.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!dropped.empty()) d.space_cv.notify_all();
+  }
+  for (Item& item : dropped) item.done(CancelledError("request cancelled while queued"));
+  return dropped.size();
 }
 
 StatusOr<int> Scheduler::DeviceIndex(std::string_view name) const {
@@ -335,18 +442,18 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
   std::unique_lock<std::mutex> lock(d.mu);
   if (d.stop) return UnavailableError("scheduler is shutting down");
   if (options.cancel && options.cancel->cancelled()) {
-    ++d.counters.cancelled;
+    d.Add(options.group, Counter::kCancelled);
     return CancelledError("request cancelled before it was queued");
   }
   if (options.deadline && now >= *options.deadline) {
-    ++d.counters.deadline_exceeded;
+    d.Add(options.group, Counter::kDeadline);
     return DeadlineExceededError("deadline passed before the request was queued");
   }
   if (d.queue.size() >= d.spec.max_queue) {
     const std::string full = "device '" + d.spec.name + "': queue full (" +
                              std::to_string(d.spec.max_queue) + " queued)";
     if (d.spec.policy == QueuePolicy::kReject) {
-      ++d.counters.rejections;
+      d.Add(options.group, Counter::kRejections);
       return UnavailableError(full);
     }
     Clock::time_point wait_end = now + d.spec.wait_timeout;
@@ -358,10 +465,10 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
     if (d.stop) return UnavailableError("scheduler is shutting down");
     if (!space) {
       if (deadline_first) {
-        ++d.counters.deadline_exceeded;
+        d.Add(options.group, Counter::kDeadline);
         return DeadlineExceededError(full + "; deadline passed while waiting");
       }
-      ++d.counters.rejections;
+      d.Add(options.group, Counter::kRejections);
       return UnavailableError(
           full + " for " +
           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -379,6 +486,7 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
   item.enqueued = Clock::now();
   item.deadline = options.deadline;
   item.cancel = options.cancel;
+  item.group = options.group;
   if (item.cancel) {
     // Registered under d.mu (lock order Device::mu -> token); the callback
     // itself takes d.mu, which Cancel() calls without holding the token lock.
@@ -387,12 +495,12 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
       if (auto dev = weak.lock()) dev->CancelQueued(key);
     });
     if (item.cancel_id == 0) {
-      ++d.counters.cancelled;
+      d.Add(options.group, Counter::kCancelled);
       return CancelledError("request cancelled before it was queued");
     }
   }
   d.queue.emplace(key, std::move(item));
-  ++d.counters.requests;
+  d.Add(options.group, Counter::kRequests);
   d.work_cv.notify_one();
   if (options.deadline) d.reaper_cv.notify_one();
   return OkStatus();
@@ -400,6 +508,12 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
 
 DeviceStats Scheduler::stats(int device) const {
   if (device < 0 || device >= num_devices()) return DeviceStats{};
+  std::map<uint64_t, std::string> names;
+  {
+    std::lock_guard<std::mutex> lock(groups_mu_);  // a leaf: not nested
+    names = group_names_;
+  }
+  names[0] = "default";
   const Device& d = *devices_[device];
   std::lock_guard<std::mutex> lock(d.mu);
   DeviceStats s = d.counters;
@@ -407,6 +521,14 @@ DeviceStats Scheduler::stats(int device) const {
   s.running = d.running;
   s.queue_wait = LatencySummary::Of(d.queue_wait);
   s.run = LatencySummary::Of(d.run);
+  for (const auto& [id, g] : d.groups) {
+    ModelStats m = g.counts;
+    m.queue_wait = LatencySummary::Of(g.queue_wait);
+    m.run = LatencySummary::Of(g.run);
+    auto name = names.find(id);
+    s.models[name != names.end() ? name->second : "group " + std::to_string(id)] =
+        std::move(m);
+  }
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -282,6 +283,147 @@ TEST(SchedulerTest, CancelRacesWithDispatch) {
       EXPECT_EQ(ran[i], 0);
     }
   }
+}
+
+// Model grouping: a 1-slot device held by a Blocker of group `first`, then
+// `groups` submitted in order; returns the dispatch order (as indices into
+// `groups`) once everything ran.
+struct GroupRun {
+  std::vector<int> order;
+  DeviceStats stats;
+};
+GroupRun RunGrouped(DeviceSpec spec, uint64_t first, const std::vector<uint64_t>& groups,
+                    const std::vector<int>& priorities = {},
+                    Scheduler* shared = nullptr) {
+  std::unique_ptr<Scheduler> own;
+  Scheduler* sched = shared;
+  if (sched == nullptr) {
+    own = MakeScheduler(std::move(spec));
+    sched = own.get();
+  }
+  Blocker blocker;
+  Result held;
+  EXPECT_TRUE(sched->Submit(0, {.group = first}, blocker.work(), held.done()).ok());
+  blocker.started.get_future().wait();
+  std::mutex mu;
+  GroupRun run;
+  std::vector<std::unique_ptr<Result>> results;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    results.push_back(std::make_unique<Result>());
+    WorkOptions o{.priority = priorities.empty() ? 0 : priorities[i], .group = groups[i]};
+    EXPECT_TRUE(sched->Submit(0, o,
+                              [&, i] {
+                                std::lock_guard<std::mutex> l(mu);
+                                run.order.push_back(static_cast<int>(i));
+                                return OkStatus();
+                              },
+                              results.back()->done())
+                    .ok());
+  }
+  blocker.release.set_value();
+  EXPECT_TRUE(held.Get().ok());
+  for (auto& r : results) EXPECT_TRUE(r->Get().ok());
+  run.stats = sched->stats(0);
+  return run;
+}
+
+TEST(SchedulerGroupingTest, PrefersLastModelUpToTheBound) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1, .max_queue = 32,
+                              .group_by_model = true, .max_consecutive_same_model = 3});
+  const uint64_t a = sched->RegisterGroup("a");
+  const uint64_t b = sched->RegisterGroup("b");
+  // Queue: b0 a1 a2 a3 a4 a5 a6 b7, device last ran `a`.
+  GroupRun run = RunGrouped({}, a, {b, a, a, a, a, a, a, b}, {}, sched.get());
+  // a1..a3 overtake b0 (3 bypasses = the bound), then b0, then b7 (same
+  // model, overtaking a4..a6 once each), then a4..a6.
+  EXPECT_EQ(run.order, (std::vector<int>{1, 2, 3, 0, 7, 4, 5, 6}));
+  EXPECT_EQ(run.stats.model_switches, 3u);  // a (held), b, a
+  ASSERT_EQ(run.stats.models.count("a"), 1u);
+  ASSERT_EQ(run.stats.models.count("b"), 1u);
+  EXPECT_EQ(run.stats.models.at("a").requests, 7u);
+  EXPECT_EQ(run.stats.models.at("a").completed, 7u);
+  EXPECT_EQ(run.stats.models.at("b").completed, 2u);
+  EXPECT_EQ(run.stats.models.at("b").queue_wait.count, 2u);
+  EXPECT_EQ(run.stats.models.at("b").run.count, 2u);
+}
+
+TEST(SchedulerGroupingTest, WithoutGroupingFifoAndMoreSwitches) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1, .max_queue = 32});
+  const uint64_t a = sched->RegisterGroup("a");
+  const uint64_t b = sched->RegisterGroup("b");
+  GroupRun run = RunGrouped({}, a, {b, a, a, a, a, a, a, b}, {}, sched.get());
+  EXPECT_EQ(run.order, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(run.stats.model_switches, 4u);  // a, b, a, b
+}
+
+TEST(SchedulerGroupingTest, PriorityStillFirstAndGroupingWithinALevel) {
+  auto sched = MakeScheduler({.name = "npu", .slots = 1, .max_queue = 32,
+                              .group_by_model = true, .max_consecutive_same_model = 8});
+  const uint64_t a = sched->RegisterGroup("a");
+  const uint64_t b = sched->RegisterGroup("b");
+  // b1 (priority 1) runs first although the device last ran `a`; at level
+  // 0 the device now prefers `b`, so b2 overtakes a0.
+  GroupRun run = RunGrouped({}, a, {a, b, b, a}, {0, 1, 0, 0}, sched.get());
+  EXPECT_EQ(run.order, (std::vector<int>{1, 2, 0, 3}));
+}
+
+TEST(SchedulerGroupingTest, NoItemOvertakenMoreThanTheBound) {
+  // Random mixes of 3 models: every item is overtaken (a later-submitted
+  // item dispatched first) at most max_consecutive_same_model times.
+  for (int bound : {1, 2, 5}) {
+    for (uint32_t seed = 1; seed <= 5; ++seed) {
+      auto sched = MakeScheduler({.name = "npu", .slots = 1, .max_queue = 64,
+                                  .group_by_model = true,
+                                  .max_consecutive_same_model = bound});
+      std::vector<uint64_t> ids = {sched->RegisterGroup("m"), sched->RegisterGroup("m"),
+                                   sched->RegisterGroup("m")};
+      std::mt19937 rng(seed);
+      std::vector<uint64_t> groups;
+      for (int i = 0; i < 48; ++i) groups.push_back(ids[rng() % 3]);
+      GroupRun run = RunGrouped({}, ids[0], groups, {}, sched.get());
+      ASSERT_EQ(run.order.size(), groups.size());
+      std::vector<int> overtaken(groups.size(), 0);
+      for (size_t pos = 0; pos < run.order.size(); ++pos) {
+        for (size_t later = pos + 1; later < run.order.size(); ++later) {
+          if (run.order[later] < run.order[pos]) ++overtaken[run.order[later]];
+        }
+      }
+      for (size_t i = 0; i < groups.size(); ++i) {
+        EXPECT_LE(overtaken[i], bound) << "item " << i << " seed " << seed;
+      }
+      // Unique stats names for groups registered with one name.
+      EXPECT_EQ(run.stats.models.count("m#3"), 1u);
+    }
+  }
+}
+
+TEST(SchedulerGroupingTest, CreateChecksBoundAndCancelQueuedByGroup) {
+  EXPECT_EQ(Scheduler::Create({{.name = "npu", .group_by_model = true,
+                                .max_consecutive_same_model = 0}})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  auto sched = MakeScheduler({.name = "npu", .slots = 1});
+  EXPECT_EQ(sched->GroupName(0), "default");
+  EXPECT_EQ(sched->RegisterGroup("default"), 1u);
+  EXPECT_EQ(sched->GroupName(1), "default#2");
+  EXPECT_EQ(sched->GroupName(2), "");
+  const uint64_t a = sched->RegisterGroup("a");
+  Blocker blocker;
+  Result held, qa, qb;
+  ASSERT_TRUE(sched->Submit(0, {.group = a}, blocker.work(), held.done()).ok());
+  blocker.started.get_future().wait();
+  ASSERT_TRUE(sched->Submit(0, {.group = a}, [] { return OkStatus(); }, qa.done()).ok());
+  ASSERT_TRUE(sched->Submit(0, {}, [] { return OkStatus(); }, qb.done()).ok());
+  EXPECT_EQ(sched->CancelQueued(0, a), 1u);
+  EXPECT_EQ(qa.Get().code(), StatusCode::kCancelled);
+  blocker.release.set_value();
+  EXPECT_TRUE(held.Get().ok());
+  EXPECT_TRUE(qb.Get().ok());
+  const DeviceStats s = sched->stats(0);
+  EXPECT_EQ(s.models.at("a").cancelled, 1u);
+  EXPECT_EQ(s.models.at("a").completed, 1u);
+  EXPECT_EQ(s.models.at("default").completed, 1u);
 }
 
 TEST(LatencyHistogramTest, Percentiles) {

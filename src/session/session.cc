@@ -20,14 +20,111 @@ TensorInfo InfoOf(TensorRef t) { return {t.name(), t.type(), t.shape()}; }
 
 }  // namespace
 
-// One queued request: its inputs, the promise its future waits on, and the
-// time it was submitted (for end-to-end latency).
+// One request: its inputs, completion callback and submit time (for
+// end-to-end latency). The worker fills `outputs` and `generation` before
+// done runs; work and done never overlap, so they need no lock.
 struct Session::Request {
   std::vector<TensorData> inputs;
-  std::promise<StatusOr<Outputs>> promise;
+  std::function<void(StatusOr<Outputs>)> done;
   Clock::time_point submitted;
-  std::optional<Outputs> outputs;  // set by the worker before done runs
+  RunInfo* info = nullptr;
+  std::optional<Outputs> outputs;
+  uint64_t generation = 0;
 };
+
+// One model's interpreters. Immutable after BuildPool except `idle` and
+// `fallbacks_seen`. Shared by the session (while current) and by every
+// request running on it, so a swapped-out pool lives until its last request
+// returns. Thread-safety: `mu` guards `idle`; fallbacks_seen[i] belongs to
+// whoever leased interpreter i.
+struct Session::Pool {
+  std::shared_ptr<const ModelFile> model;
+  uint64_t generation = 0;
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+  std::vector<std::unique_ptr<Interpreter>> interpreters;
+  std::vector<size_t> fallbacks_seen;
+  bool track_fallbacks = false;  // backends other than the CPU asked for
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> idle;  // guarded by mu
+
+  int Lease() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return !idle.empty(); });
+    const int i = idle.back();
+    idle.pop_back();
+    return i;
+  }
+  void Release(int i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      idle.push_back(i);
+    }
+    cv.notify_one();
+  }
+};
+
+namespace {
+
+// Input count, dtypes of inputs and outputs: kFailedPrecondition naming the
+// first difference.
+Status CheckCompatible(const std::vector<TensorInfo>& cur_in,
+                       const std::vector<TensorInfo>& cur_out,
+                       const std::vector<TensorInfo>& new_in,
+                       const std::vector<TensorInfo>& new_out) {
+  auto compare = [](const char* what, const std::vector<TensorInfo>& cur,
+                    const std::vector<TensorInfo>& next) -> Status {
+    if (cur.size() != next.size()) {
+      return FailedPreconditionError(
+          "session: cannot swap model: new model has " + std::to_string(next.size()) +
+          " " + what + "s, current has " + std::to_string(cur.size()));
+    }
+    for (size_t i = 0; i < cur.size(); ++i) {
+      if (cur[i].type != next[i].type) {
+        return FailedPreconditionError(
+            "session: cannot swap model: " + std::string(what) + " " +
+            std::to_string(i) + " ('" + next[i].name + "') is " +
+            std::string(DataTypeName(next[i].type)) + " in the new model, " +
+            std::string(DataTypeName(cur[i].type)) + " in the current one");
+      }
+    }
+    return OkStatus();
+  };
+  RETURN_IF_ERROR(compare("input", cur_in, new_in));
+  return compare("output", cur_out, new_out);
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<Session::Pool>> Session::BuildPool(
+    std::shared_ptr<const ModelFile> model, uint64_t generation) const {
+  auto pool = std::make_shared<Pool>();
+  pool->model = model;
+  pool->generation = generation;
+  for (const std::string& b : interpreter_options_.backends) {
+    if (b != "cpu") pool->track_fallbacks = true;
+  }
+  for (int i = 0; i < pool_size_; ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp,
+                     Interpreter::Create(model, interpreter_options_));
+    RETURN_IF_ERROR(interp->AllocateTensors().WithContext(
+        "session: interpreter " + std::to_string(i)));
+    pool->fallbacks_seen.push_back(
+        pool->track_fallbacks ? interp->execution_plan().fallbacks.size() : 0);
+    pool->idle.push_back(i);
+    pool->interpreters.push_back(std::move(interp));
+  }
+  Interpreter& first = *pool->interpreters.front();
+  for (int i = 0; i < first.num_inputs(); ++i) {
+    pool->inputs.push_back(InfoOf(first.input(i)));
+  }
+  for (int i = 0; i < first.num_outputs(); ++i) {
+    pool->outputs.push_back(InfoOf(first.output(i)));
+  }
+  return pool;
+}
 
 StatusOr<std::unique_ptr<Session>> Session::Create(
     std::shared_ptr<const ModelFile> model, SessionOptions options) {
@@ -41,12 +138,27 @@ StatusOr<std::unique_ptr<Session>> Session::Create(
   if (pool < 0 || threads < 0) {
     return InvalidArgumentError("session: negative interpreter or thread count");
   }
+  int device = 0;
+  if (options.scheduler) {
+    if (!options.device.empty()) {
+      ASSIGN_OR_RETURN(device, options.scheduler->DeviceIndex(options.device));
+    }
+  }
   // Unset counts follow the mode; a set count shares the cores with the
   // other, so the product stays within the cores unless both are explicit.
+  // On a shared device, kThroughput has one interpreter per device slot.
   if (pool == 0 && threads == 0) {
     const bool latency = options.mode == SessionMode::kLatency;
-    pool = latency ? 1 : cores;
-    threads = latency ? cores : 1;
+    if (latency) {
+      pool = 1;
+      threads = cores;
+    } else if (options.scheduler) {
+      pool = std::max(1, options.scheduler->stats(device).slots);
+      threads = std::max(1, cores / pool);
+    } else {
+      pool = cores;
+      threads = 1;
+    }
   } else if (pool == 0) {
     pool = std::max(1, cores / threads);
   } else if (threads == 0) {
@@ -54,49 +166,67 @@ StatusOr<std::unique_ptr<Session>> Session::Create(
   }
 
   auto session = std::unique_ptr<Session>(new Session());
-  session->model_ = model;
+  session->pool_size_ = pool;
   session->threads_per_interpreter_ = threads;
-  InterpreterOptions iopts = options.interpreter;
-  iopts.num_threads = threads;
-  for (int i = 0; i < pool; ++i) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp,
-                     Interpreter::Create(model, iopts));
-    RETURN_IF_ERROR(interp->AllocateTensors().WithContext(
-        "session: interpreter " + std::to_string(i)));
-    session->idle_.push_back(interp.get());
-    session->pool_.push_back(std::move(interp));
+  session->interpreter_options_ = options.interpreter;
+  session->interpreter_options_.num_threads = threads;
+  ASSIGN_OR_RETURN(session->pool_, session->BuildPool(model, /*generation=*/1));
+  for (size_t seen : session->pool_->fallbacks_seen) {
+    session->fallbacks_ += static_cast<int64_t>(seen);
   }
-  Interpreter& first = *session->pool_.front();
-  for (int i = 0; i < first.num_inputs(); ++i) {
-    session->input_info_.push_back(InfoOf(first.input(i)));
+  if (options.scheduler) {
+    session->scheduler_ = std::move(options.scheduler);
+    session->device_ = device;
+  } else {
+    DeviceSpec spec;
+    spec.name = "cpu";
+    spec.slots = pool;
+    spec.max_queue = options.max_queue;
+    spec.policy = options.queue_policy;
+    spec.wait_timeout = options.queue_wait_timeout;
+    ASSIGN_OR_RETURN(std::unique_ptr<Scheduler> own, Scheduler::Create({spec}));
+    session->scheduler_ = std::move(own);
   }
-  for (int i = 0; i < first.num_outputs(); ++i) {
-    session->output_info_.push_back(InfoOf(first.output(i)));
-  }
-  DeviceSpec device;
-  device.name = "cpu";
-  device.slots = pool;
-  device.max_queue = options.max_queue;
-  device.policy = options.queue_policy;
-  device.wait_timeout = options.queue_wait_timeout;
-  ASSIGN_OR_RETURN(session->scheduler_, Scheduler::Create({device}));
+  session->group_ = session->scheduler_->RegisterGroup(
+      options.name.empty() ? "session" : options.name);
+  session->name_ = session->scheduler_->GroupName(session->group_);
   return session;
 }
 
 Session::~Session() {
-  // Cancels queued requests and joins the workers before the pool goes.
-  scheduler_.reset();
+  // Queued requests complete with kCancelled now; running ones (and every
+  // callback) finish before the pool and the scheduler reference go.
+  scheduler_->CancelQueued(device_, group_);
+  std::unique_lock<std::mutex> lock(stats_mu_);
+  idle_cv_.wait(lock, [&] { return outstanding_ == 0; });
 }
 
-Status Session::Validate(const std::vector<TensorData>& inputs) const {
-  if (inputs.size() != input_info_.size()) {
+std::shared_ptr<Session::Pool> Session::CurrentPool() const {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  return pool_;
+}
+
+std::shared_ptr<const ModelFile> Session::model() const { return CurrentPool()->model; }
+
+uint64_t Session::model_generation() const { return CurrentPool()->generation; }
+
+std::vector<TensorInfo> Session::inputs() const { return CurrentPool()->inputs; }
+
+std::vector<TensorInfo> Session::outputs() const { return CurrentPool()->outputs; }
+
+namespace {
+
+// Count, dtype, shape and byte size of `inputs` against the model's.
+Status Validate(const std::vector<TensorInfo>& input_info,
+                const std::vector<TensorData>& inputs) {
+  if (inputs.size() != input_info.size()) {
     return InvalidArgumentError("session: model has " +
-                                std::to_string(input_info_.size()) +
+                                std::to_string(input_info.size()) +
                                 " inputs, got " + std::to_string(inputs.size()));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorData& in = inputs[i];
-    const TensorInfo& info = input_info_[i];
+    const TensorInfo& info = input_info[i];
     const std::string where =
         "session: input " + std::to_string(i) + " ('" + info.name + "')";
     if (in.type != info.type) {
@@ -129,33 +259,44 @@ Status Session::Validate(const std::vector<TensorData>& inputs) const {
   return OkStatus();
 }
 
-Interpreter* Session::Lease() {
-  std::unique_lock<std::mutex> lock(pool_mu_);
-  // One scheduler slot per interpreter, so this only waits if that changes.
-  pool_cv_.wait(lock, [&] { return !idle_.empty(); });
-  Interpreter* interp = idle_.back();
-  idle_.pop_back();
-  return interp;
+}  // namespace
+
+void Session::AddFallbacks(int64_t delta) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  fallbacks_ += delta;
 }
 
-void Session::Release(Interpreter* interp) {
-  {
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    idle_.push_back(interp);
-  }
-  pool_cv_.notify_one();
+void Session::AddDropped(uint64_t n) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  dropped_ += n;
 }
 
-StatusOr<Session::Outputs> Session::Execute(
-    const std::vector<TensorData>& inputs) {
-  Interpreter* interp = Lease();
-  // Every path below hands the interpreter back, errors included.
+Status Session::Execute(Request& request) {
+  // The pool current at dispatch; it stays alive until this returns.
+  const std::shared_ptr<Pool> pool = CurrentPool();
+  const int index = pool->Lease();
+  Interpreter* interp = pool->interpreters[index].get();
+  // Every path below hands the interpreter back, errors included, after
+  // accounting for fallbacks the Invoke may have caused.
   struct Returner {
     Session* s;
-    Interpreter* i;
-    ~Returner() { s->Release(i); }
-  } returner{this, interp};
+    Pool* p;
+    int i;
+    ~Returner() {
+      if (p->track_fallbacks) {
+        const size_t now = p->interpreters[i]->execution_plan().fallbacks.size();
+        if (now != p->fallbacks_seen[i]) {
+          s->AddFallbacks(static_cast<int64_t>(now) -
+                          static_cast<int64_t>(p->fallbacks_seen[i]));
+          p->fallbacks_seen[i] = now;
+        }
+      }
+      p->Release(i);
+    }
+  } returner{this, pool.get(), index};
+  request.generation = pool->generation;
 
+  const std::vector<TensorData>& inputs = request.inputs;
   bool resized = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (interp->input(static_cast<int>(i)).shape() != inputs[i].shape) {
@@ -179,7 +320,8 @@ StatusOr<Session::Outputs> Session::Execute(
     if (p != nullptr) d.bytes.assign(p, p + t.bytes());
     outputs.push_back(std::move(d));
   }
-  return outputs;
+  request.outputs = std::move(outputs);
+  return OkStatus();
 }
 
 void Session::Finish(Request& request, StatusOr<Outputs> result) {
@@ -193,45 +335,64 @@ void Session::Finish(Request& request, StatusOr<Outputs> result) {
       ++errors_;
     }
   }
-  request.promise.set_value(std::move(result));
+  if (request.info != nullptr) request.info->model_generation = request.generation;
+  request.done(std::move(result));
 }
 
-std::future<StatusOr<Session::Outputs>> Session::Submit(
-    std::vector<TensorData> inputs, const RunOptions& options) {
+void Session::SubmitWithCallback(std::vector<TensorData> inputs,
+                                 const RunOptions& options,
+                                 std::function<void(StatusOr<Outputs>)> done) {
   auto request = std::make_shared<Request>();
   request->submitted = Clock::now();
   request->inputs = std::move(inputs);
-  std::future<StatusOr<Outputs>> future = request->promise.get_future();
+  request->info = options.info;
+  request->done = done ? std::move(done) : [](StatusOr<Outputs>) {};
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++requests_;
   }
-  if (Status s = Validate(request->inputs); !s.ok()) {
+  if (Status s = Validate(CurrentPool()->inputs, request->inputs); !s.ok()) {
     Finish(*request, s);
-    return future;
+    return;
   }
   WorkOptions wo;
   wo.priority = options.priority;
   wo.deadline = options.deadline;
   wo.cancel = options.cancel;
-  // work and done share the request; done runs exactly once after work (or
-  // instead of it), so `outputs` needs no lock.
+  wo.group = group_;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++outstanding_;
+  }
+  // The last thing a request does: the destructor may proceed after it.
+  auto release = [this] {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    if (--outstanding_ == 0) idle_cv_.notify_all();
+  };
   Status queued = scheduler_->Submit(
-      0, wo,
-      [this, request]() -> Status {
-        StatusOr<Outputs> out = Execute(request->inputs);
-        if (!out.ok()) return out.status();
-        request->outputs = std::move(out).value();
-        return OkStatus();
-      },
-      [this, request](Status result) {
+      device_, wo, [this, request]() -> Status { return Execute(*request); },
+      [this, request, release](Status result) {
         if (result.ok()) {
           Finish(*request, std::move(*request->outputs));
         } else {
           Finish(*request, std::move(result));
         }
+        release();
       });
-  if (!queued.ok()) Finish(*request, std::move(queued));
+  if (!queued.ok()) {
+    Finish(*request, std::move(queued));
+    release();
+  }
+}
+
+std::future<StatusOr<Session::Outputs>> Session::Submit(
+    std::vector<TensorData> inputs, const RunOptions& options) {
+  auto promise = std::make_shared<std::promise<StatusOr<Outputs>>>();
+  std::future<StatusOr<Outputs>> future = promise->get_future();
+  SubmitWithCallback(std::move(inputs), options,
+                     [promise](StatusOr<Outputs> result) {
+                       promise->set_value(std::move(result));
+                     });
   return future;
 }
 
@@ -240,16 +401,44 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
   return Submit(inputs, options).get();
 }
 
+Status Session::SwapModel(std::shared_ptr<const ModelFile> model) {
+  if (!model) return InvalidArgumentError("session: cannot swap to a null model");
+  std::lock_guard<std::mutex> swap(swap_mu_);
+  std::shared_ptr<Pool> current = CurrentPool();
+  StatusOr<std::shared_ptr<Pool>> built =
+      BuildPool(std::move(model), current->generation + 1);
+  if (!built.ok()) return built.status().WithContext("session: new model");
+  std::shared_ptr<Pool> next = std::move(built).value();
+  RETURN_IF_ERROR(CheckCompatible(current->inputs, current->outputs,
+                                  next->inputs, next->outputs));
+  int64_t fallbacks = 0;
+  for (size_t seen : next->fallbacks_seen) fallbacks += static_cast<int64_t>(seen);
+  AddFallbacks(fallbacks);
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_ = std::move(next);
+  }
+  // `current` may be the old pool's last owner: then it is freed here.
+  return OkStatus();
+}
+
 SessionStats Session::stats() const {
   SessionStats s;
+  s.name = name_;
+  s.model_generation = model_generation();
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     s.requests = requests_;
     s.ok = ok_;
     s.errors = errors_;
+    s.dropped = dropped_;
+    s.fallbacks = static_cast<uint64_t>(std::max<int64_t>(0, fallbacks_));
     s.latency = LatencySummary::Of(latency_);
   }
-  s.device = scheduler_->stats(0);
+  s.device = scheduler_->stats(device_);
+  if (auto it = s.device.models.find(name_); it != s.device.models.end()) {
+    s.model = it->second;
+  }
   return s;
 }
 

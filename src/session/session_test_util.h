@@ -3,7 +3,8 @@
 // Gate: the custom op "session-gate" copies its float input to its output;
 // while a Gate is closed, every Eval that reaches it blocks (and counts
 // itself as entered), so a test can hold an interpreter busy without
-// timing. Thread-safe.
+// timing. Allow(n) lets exactly n more Evals through a closed gate, so a
+// test can step a queue one request at a time. Thread-safe.
 #ifndef EDGERUN_SESSION_SESSION_TEST_UTIL_H_
 #define EDGERUN_SESSION_SESSION_TEST_UTIL_H_
 
@@ -25,6 +26,14 @@ class Gate {
   void Close() {
     std::lock_guard<std::mutex> l(mu_);
     open_ = false;
+    permits_ = 0;
+  }
+  void Allow(int n) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      permits_ += n;
+    }
+    cv_.notify_all();
   }
   void Open() {
     {
@@ -37,7 +46,8 @@ class Gate {
     std::unique_lock<std::mutex> l(mu_);
     ++entered_;
     cv_.notify_all();
-    cv_.wait(l, [&] { return open_; });
+    cv_.wait(l, [&] { return open_ || permits_ > 0; });
+    if (!open_) --permits_;
   }
   // Blocks until at least n Evals reached the gate.
   void WaitEntered(int n) {
@@ -53,6 +63,7 @@ class Gate {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true;
+  int permits_ = 0;
   int entered_ = 0;
 };
 
@@ -131,6 +142,19 @@ inline StatusOr<std::shared_ptr<const ModelFile>> GateModel() {
   const int32_t x = g.AddInput("x", DataType::kFloat32, {1, 4});
   const int32_t y = g.AddOutput("y", DataType::kFloat32, {1, 4});
   g.AddCustomOperator("session-gate", {x}, {y});
+  return Load(b.Finish());
+}
+
+// y = gate(x) * scale, float32 [1, 4]; needs GateRegistry().
+inline StatusOr<std::shared_ptr<const ModelFile>> GateScaleModel(float scale) {
+  ModelBuilder b;
+  SubgraphBuilder& g = b.AddSubgraph("main");
+  const int32_t x = g.AddInput("x", DataType::kFloat32, {1, 4});
+  const int32_t s = g.AddConstTensor<float>("s", {4}, std::vector<float>(4, scale));
+  const int32_t t = g.AddTensor("t", DataType::kFloat32, {1, 4});
+  const int32_t y = g.AddOutput("y", DataType::kFloat32, {1, 4});
+  g.AddCustomOperator("session-gate", {x}, {t});
+  g.AddOperator(tfl::BuiltinOperator_MUL, {t, s}, {y});
   return Load(b.Finish());
 }
 

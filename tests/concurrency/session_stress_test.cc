@@ -1,15 +1,20 @@
 // Many threads x several models through Sessions: every result equals the
 // single-threaded result; hostile requests (out-of-range GATHER indices)
 // fail alone while the others succeed; cancellation and full queues mixed
-// in. Built under TSAN as well (label `concurrency`). Asserts no timings.
+// in; several sessions sharing one scheduler (a 2-slot CPU device and a
+// 1-slot device grouping by model) with streams on top. Built under TSAN as
+// well (label `concurrency`). Asserts no timings.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <map>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "edgerun/session/session.h"
+#include "edgerun/session/stream.h"
 #include "src/session/session_test_util.h"
 #include "tests/support/shared_data.h"
 
@@ -68,12 +73,17 @@ StatusOr<Session::Outputs> Reference(const std::shared_ptr<const ModelFile>& mod
 
 void AddCase(std::vector<Case>& cases, std::string name,
              StatusOr<std::shared_ptr<const ModelFile>> model, int num_inputs,
-             std::mt19937& rng, int pool) {
+             std::mt19937& rng, int pool, std::shared_ptr<Scheduler> scheduler = nullptr,
+             std::string device = "") {
   ASSERT_TRUE(model.ok()) << name << ": " << model.status();
   Case c;
   c.name = std::move(name);
   c.model = *model;
-  auto session = Session::Create(c.model, {.num_interpreters = pool, .num_cores = pool});
+  SessionOptions options{.num_interpreters = pool, .num_cores = pool};
+  options.scheduler = std::move(scheduler);
+  options.device = std::move(device);
+  options.name = c.name;
+  auto session = Session::Create(c.model, options);
   ASSERT_TRUE(session.ok()) << c.name << ": " << session.status();
   c.session = std::move(session).value();
   for (int i = 0; i < num_inputs; ++i) {
@@ -191,6 +201,136 @@ TEST(SessionStressTest, CancellationAndFullQueuesUnderLoad) {
   EXPECT_EQ(s.device.rejections, static_cast<uint64_t>(unavailable));
   EXPECT_EQ(s.device.cancelled, static_cast<uint64_t>(cancelled));
   EXPECT_GT(ok, 0);
+}
+
+TEST(SessionStressTest, SessionsSharingASchedulerWithStreams) {
+  // Models on one scheduler: a 2-slot "cpu" device and a 1-slot "npu" that
+  // groups by model. 6 client threads (Run / Submit / SubmitWithCallback)
+  // and 2 streams per npu model at once; every result equals the
+  // single-threaded one and the counters add up per device and model.
+  auto created = Scheduler::Create(
+      {{.name = "cpu", .slots = 2, .max_queue = 256},
+       {.name = "npu", .slots = 1, .max_queue = 256, .group_by_model = true,
+        .max_consecutive_same_model = 3}});
+  ASSERT_TRUE(created.ok());
+  std::shared_ptr<Scheduler> sched = std::move(created).value();
+  std::mt19937 rng(5);
+  std::vector<Case> cases;
+  AddCase(cases, "affine-cpu", testing::FloatAffineModel(32, 1.25f, 0.5f), 8, rng, 2,
+          sched, "cpu");
+  AddCase(cases, "gather", testing::Uint8GatherModel(6), 8, rng, 1, sched, "npu");
+  AddCase(cases, "affine-npu", testing::FloatAffineModel(32, -2.f, 1.f), 8, rng, 1,
+          sched, "npu");
+  if (edgerun::testing::HaveSharedData()) {
+    const std::string path = edgerun::testing::ModelPath("hello_world_int8.tflite");
+    if (std::filesystem::exists(path)) {
+      AddCase(cases, "hello_world_int8", LoadModelFromFile(path), 4, rng, 1, sched, "npu");
+    }
+  }
+  ASSERT_FALSE(HasFatalFailure());
+
+  // Streams push inputs cyclically; the callback checks the frame's input.
+  struct StreamCase {
+    const Case* c;
+    std::mutex mu;
+    std::map<uint64_t, int> input_of;  // frame id -> input index
+    std::unique_ptr<Stream> stream;
+    std::atomic<int> callbacks{0};
+  };
+  std::vector<std::unique_ptr<StreamCase>> streams;
+  for (const Case& c : cases) {
+    if (c.name == "affine-cpu") continue;
+    for (int k = 0; k < 2; ++k) {
+      auto sc = std::make_unique<StreamCase>();
+      sc->c = &c;
+      StreamCase* raw = sc.get();
+      auto stream = Stream::Create(
+          c.session.get(), {.name = c.name + "/" + std::to_string(k), .priority = k},
+          [raw](uint64_t id, StatusOr<Session::Outputs> result) {
+            int input = 0;
+            {
+              std::lock_guard<std::mutex> l(raw->mu);
+              input = raw->input_of.at(id);
+            }
+            Check(*raw->c, input, result);
+            ++raw->callbacks;
+          });
+      ASSERT_TRUE(stream.ok()) << stream.status();
+      sc->stream = std::move(stream).value();
+      streams.push_back(std::move(sc));
+    }
+  }
+
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> pushers;
+  for (auto& sc : streams) {
+    pushers.emplace_back([&, raw = sc.get()] {
+      for (int i = 0; !stop; ++i) {
+        const int input = i % static_cast<int>(raw->c->inputs.size());
+        {
+          // Held across Push so the callback finds the frame's input.
+          std::lock_guard<std::mutex> l(raw->mu);
+          raw->input_of[raw->stream->Push(raw->c->inputs[input])] = input;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    });
+  }
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&, t] {
+      std::mt19937 local(200 + t);
+      for (int i = 0; i < 30; ++i) {
+        const Case& c = cases[local() % cases.size()];
+        const int input = static_cast<int>(local() % c.inputs.size());
+        RunOptions o{.priority = static_cast<int>(local() % 2)};
+        switch (i % 3) {
+          case 0:
+            Check(c, input, c.session->Run(c.inputs[input], o));
+            break;
+          case 1:
+            Check(c, input, c.session->Submit(c.inputs[input], o).get());
+            break;
+          default: {
+            std::promise<StatusOr<Session::Outputs>> p;
+            c.session->SubmitWithCallback(
+                c.inputs[input], o,
+                [&p](StatusOr<Session::Outputs> r) { p.set_value(std::move(r)); });
+            Check(c, input, p.get_future().get());
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : clients) th.join();
+  stop = true;
+  for (auto& th : pushers) th.join();
+  uint64_t stream_dropped = 0;
+  for (auto& sc : streams) {
+    sc->stream->Close();
+    const StreamStats st = sc->stream->stats();
+    EXPECT_EQ(st.pushed, st.dropped + st.completed + st.errors) << sc->stream->name();
+    EXPECT_EQ(static_cast<uint64_t>(sc->callbacks.load()), st.completed + st.errors);
+    EXPECT_GT(st.completed + st.errors, 0u);
+    stream_dropped += st.dropped;
+  }
+
+  uint64_t session_dropped = 0;
+  for (const Case& c : cases) {
+    const SessionStats s = c.session->stats();
+    EXPECT_EQ(s.requests, s.ok + s.errors) << c.name;
+    EXPECT_EQ(s.model.requests, s.model.completed + s.model.errors) << c.name;
+    EXPECT_EQ(s.device.name, c.name == "affine-cpu" ? "cpu" : "npu");
+    session_dropped += s.dropped;
+  }
+  EXPECT_EQ(session_dropped, stream_dropped);
+  for (const DeviceStats& d : sched->stats()) {
+    EXPECT_EQ(d.requests, d.completed + d.errors) << d.name;
+    uint64_t per_model = 0;
+    for (const auto& [name, m] : d.models) per_model += m.requests;
+    EXPECT_EQ(per_model, d.requests) << d.name;
+    EXPECT_GE(d.model_switches, d.name == "npu" ? 2u : 1u);
+  }
 }
 
 }  // namespace

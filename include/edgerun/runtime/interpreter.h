@@ -95,6 +95,11 @@ struct InterpreterOptions {
   // Where backend names are looked up; nullptr = every built-in backend.
   // Tests pass their own to add fake accelerators.
   const backends::BackendRegistry* backend_registry = nullptr;
+  // CPU kernels share the data they prepare from constant tensors (packed
+  // weights) with every other interpreter of the same ModelFile. false (or
+  // the environment variable EDGERUN_DISABLE_WEIGHT_SHARING=1): each
+  // interpreter packs its own copy (for A/B memory measurements).
+  bool share_packed_weights = true;
 };
 
 // Where each part of the graph runs, for `inspect --backends` and `bench`.
@@ -131,6 +136,15 @@ struct MemoryStats {
   size_t variable_bytes = 0;       // persistent state buffers
   size_t scratch_bytes = 0;        // kernel scratch
   size_t dynamic_bytes = 0;        // heap-allocated dynamic outputs
+  // CPU kernel data prepared from constant tensors (packed weights):
+  // shared with the other interpreters of the model (each distinct copy
+  // counted once per interpreter), or private to this interpreter when
+  // sharing is off.
+  size_t shared_packed_bytes = 0;
+  size_t private_packed_bytes = 0;
+  // Shared data this interpreter found already prepared (by another
+  // interpreter, or by its own earlier Prepare) instead of packing it.
+  size_t shared_packed_hits = 0;
 };
 
 class SignatureRunner;

@@ -15,6 +15,16 @@
 //                               [] { return DoWork(); },
 //                               [](Status result) { Report(result); });
 //
+// Model grouping (DeviceSpec::group_by_model, for single-queue accelerators
+// that pay to switch models): every work item carries a group (a model; see
+// RegisterGroup). Among the queued items of the highest priority level the
+// worker prefers the first (in queue order) of the group it dispatched last,
+// so runs of one model are not interleaved with others. Bounded unfairness:
+// an item passed over by a later item of its own priority level counts a
+// bypass; an item with `max_consecutive_same_model` bypasses is taken next
+// (the first such one in queue order), so no item is overtaken more than
+// that many times by grouping. Grouping never crosses priority levels.
+//
 // Queue full: QueuePolicy::kReject answers kUnavailable at once;
 // QueuePolicy::kWait blocks Submit until space frees up, the wait timeout or
 // the request's deadline, whichever comes first, then kUnavailable (or
@@ -24,8 +34,9 @@
 // item with kCancelled, waits for running items and joins the threads.
 // Thread-safety: every method may be called from any thread, including from
 // inside work and done callbacks (but the destructor must not run on a
-// worker). Lock order: Device::mu -> CancellationToken::State::mu. No other
-// lock is held while work or done callbacks run.
+// worker). Lock order: Device::mu -> CancellationToken::State::mu;
+// Scheduler::groups_mu_ is a leaf (never held with another lock). No lock is
+// held while work or done callbacks run.
 #ifndef EDGERUN_SESSION_SCHEDULER_H_
 #define EDGERUN_SESSION_SCHEDULER_H_
 
@@ -101,12 +112,32 @@ struct DeviceSpec {
   size_t max_queue = 64;   // queued (not running) items
   QueuePolicy policy = QueuePolicy::kReject;
   Clock::duration wait_timeout = std::chrono::milliseconds(100);  // kWait
+  // Prefer items of the last-dispatched group (see the file comment).
+  bool group_by_model = false;
+  // Most bypasses an item suffers from grouping; >= 1 when grouping.
+  int max_consecutive_same_model = 8;
 };
 
 struct WorkOptions {
   int priority = 0;                         // higher runs first
   std::optional<Clock::time_point> deadline;
   std::optional<CancellationToken> cancel;
+  // Model / group key from Scheduler::RegisterGroup; 0 = the unnamed
+  // "default" group. Used for grouping, model_switches and per-model stats.
+  uint64_t group = 0;
+};
+
+// Counters of one group (model) on one device; same meaning as the
+// DeviceStats fields of the same names.
+struct ModelStats {
+  uint64_t requests = 0;
+  uint64_t completed = 0;
+  uint64_t errors = 0;
+  uint64_t rejections = 0;
+  uint64_t deadline_exceeded = 0;
+  uint64_t cancelled = 0;
+  LatencySummary queue_wait;
+  LatencySummary run;
 };
 
 struct DeviceStats {
@@ -122,6 +153,11 @@ struct DeviceStats {
   int running = 0;                 // now
   LatencySummary queue_wait;       // Submit -> start of work
   LatencySummary run;              // work itself
+  // Dispatches (work started) whose group differs from the previous
+  // dispatch on this device; the first dispatch counts.
+  uint64_t model_switches = 0;
+  // Per group that submitted here, keyed by the group's stats name.
+  std::map<std::string, ModelStats> models;
 };
 
 class Scheduler {
@@ -140,6 +176,18 @@ class Scheduler {
   int num_devices() const { return static_cast<int>(devices_.size()); }
   StatusOr<int> DeviceIndex(std::string_view name) const;
 
+  // Registers a group (model) for WorkOptions::group and returns its id
+  // (>= 1; ids are never reused). Its stats name is `name`, or `name#2`,
+  // `name#3`... when another group already has that name; empty names
+  // become "group".
+  uint64_t RegisterGroup(std::string name);
+  // The stats name of a group ("default" for 0, "" for unknown ids).
+  std::string GroupName(uint64_t group) const;
+
+  // Completes every item of `group` queued on `device` with kCancelled (on
+  // this thread); running items are not affected. Returns how many.
+  size_t CancelQueued(int device, uint64_t group);
+
   // Queues `work` on device `device`. OK: `done` will be called exactly
   // once, on a worker thread or (for cancellation) on the cancelling thread.
   // Errors (done not called): kInvalidArgument (bad device), kUnavailable
@@ -153,6 +201,10 @@ class Scheduler {
   struct Device;
   explicit Scheduler(std::vector<std::shared_ptr<Device>> devices);
   std::vector<std::shared_ptr<Device>> devices_;
+
+  mutable std::mutex groups_mu_;
+  std::map<uint64_t, std::string> group_names_;  // guarded by groups_mu_
+  uint64_t next_group_ = 1;                      // guarded by groups_mu_
 };
 
 }  // namespace edgerun::session

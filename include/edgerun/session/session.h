@@ -8,10 +8,22 @@
 //                       {.deadline = Clock::now() + 50ms, .priority = 1});
 //
 // A Session owns a pool of Interpreters of one shared, immutable ModelFile
-// (constants and packed backend weights are shared) and a Scheduler device
-// ("cpu") with one slot per interpreter. Each request waits in that device's
-// queue (priority, deadline, cancellation, bounded with a policy; see
-// scheduler.h), then leases an interpreter for the duration of one Invoke.
+// (constants and packed backend weights are shared) and runs its requests
+// on one Scheduler device: by default its own scheduler with one device
+// ("cpu", one slot per interpreter); with SessionOptions::scheduler, a
+// device of a scheduler shared with other sessions (models), e.g. a 1-slot
+// accelerator that groups requests by model. Each request waits in that
+// device's queue (priority, deadline, cancellation, bounded with a policy;
+// see scheduler.h), then leases an interpreter for the duration of one
+// Invoke. On a shared device the default pool has one interpreter per device
+// slot, so a dispatched request always finds one idle; with a smaller pool
+// (explicit num_interpreters, or kLatency) a dispatched request waits, on
+// the device's worker, for one of its session's own interpreters (never
+// another session's), which is at most one Invoke of this session away.
+//
+// SwapModel replaces the model while serving: a complete new pool is built
+// aside; requests dispatched after the switch use it, running ones finish
+// on the old pool, which is freed with its last request.
 //
 // Sizing: threads never exceed cores by default. kThroughput: one
 // interpreter per core, one thread each; kLatency: one interpreter with
@@ -22,17 +34,22 @@
 // request is queued (kInvalidArgument naming the input); Invoke errors come
 // back unchanged and the interpreter returns to the pool, usable.
 //
-// Ownership: keeps the ModelFile alive. The destructor cancels queued
-// requests (their futures get kCancelled) and waits for running ones.
-// Thread-safety: every method is thread-safe. Lock order: Session::stats_mu_
-// and Session::pool_mu_ are leaves (never held together or while calling
-// out); the scheduler's locks are never held while Session code runs.
+// Ownership: keeps the ModelFile(s) and the scheduler alive (a shared
+// scheduler lives until its last session and other owners let go). The
+// destructor cancels this session's queued requests (kCancelled) and waits
+// for its running ones and their callbacks; it must not run inside one of
+// them. Streams on a session must be closed before it is destroyed.
+// Thread-safety: every method is thread-safe. Lock order: swap_mu_ ->
+// pool_mu_; stats_mu_ and each pool's mutex are leaves. No session lock is
+// held while calling the scheduler or user callbacks; the scheduler's
+// locks are never held while Session code runs.
 #ifndef EDGERUN_SESSION_SESSION_H_
 #define EDGERUN_SESSION_SESSION_H_
 
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -80,10 +97,17 @@ struct TensorInfo {
   std::vector<int32_t> shape;
 };
 
+// What happened to one request, filled in before its result is delivered.
+struct RunInfo {
+  uint64_t model_generation = 0;  // the model that ran it; 0: it never ran
+};
+
 struct RunOptions {
   std::optional<Clock::time_point> deadline;
   int priority = 0;  // higher runs first
   std::optional<CancellationToken> cancel;
+  // Optional; must stay valid until the result is delivered.
+  RunInfo* info = nullptr;
 };
 
 enum class SessionMode { kThroughput, kLatency };
@@ -96,18 +120,34 @@ struct SessionOptions {
   // Passed to every Interpreter (backends, registries, limits);
   // num_threads is replaced by threads_per_interpreter.
   InterpreterOptions interpreter;
-  // The session's queue.
+  // The session's own queue (ignored with a shared `scheduler`, whose
+  // DeviceSpec says how its queue behaves).
   size_t max_queue = 64;
   QueuePolicy queue_policy = QueuePolicy::kReject;
   Clock::duration queue_wait_timeout = std::chrono::milliseconds(100);
+  // A scheduler shared with other sessions; null: the session creates its
+  // own one-device scheduler.
+  std::shared_ptr<Scheduler> scheduler;
+  // The device of `scheduler` to run on; empty: its first device.
+  std::string device;
+  // Model name in stats (the scheduler group); empty: "session". Made
+  // unique per scheduler ("name#2", ...), see SessionStats::name.
+  std::string name;
 };
 
 struct SessionStats {
-  uint64_t requests = 0;  // Run/Submit calls
+  std::string name;       // this session's model name in `device.models`
+  uint64_t requests = 0;  // Run/Submit/SubmitWithCallback calls
   uint64_t ok = 0;
   uint64_t errors = 0;    // any non-OK result (validation, queue, Invoke)
+  uint64_t dropped = 0;   // frames its streams dropped (never submitted)
+  // FallbackEvents across its interpreters (nodes a backend refused, or
+  // that moved off a failing backend at compile or run time).
+  uint64_t fallbacks = 0;
+  uint64_t model_generation = 0;
   LatencySummary latency; // Submit -> result, every request
-  DeviceStats device;     // the session's scheduler device
+  ModelStats model;       // this session on its device
+  DeviceStats device;     // the whole device, every model on it
 };
 
 class Session {
@@ -128,41 +168,72 @@ class Session {
   // Queues the request; the future is always valid and always gets a value.
   std::future<StatusOr<Outputs>> Submit(std::vector<TensorData> inputs,
                                         const RunOptions& options = {});
+  // Queues the request; `done` is called exactly once with the result: on
+  // this thread when the request is refused (validation, queue full,
+  // deadline or cancellation at submit), otherwise on a scheduler worker or
+  // a cancelling thread. `done` must not destroy the session.
+  void SubmitWithCallback(std::vector<TensorData> inputs, const RunOptions& options,
+                          std::function<void(StatusOr<Outputs>)> done);
 
-  const std::vector<TensorInfo>& inputs() const { return input_info_; }
-  const std::vector<TensorInfo>& outputs() const { return output_info_; }
-  int num_interpreters() const { return static_cast<int>(pool_.size()); }
+  // Replaces the model while serving: builds and prepares a complete new
+  // pool (same sizes and options) aside, then switches atomically. Requests
+  // running now finish on the old interpreters; every request dispatched
+  // after the switch runs on the new ones; the old pool is freed when its
+  // last request returns. Errors leave the current model serving:
+  // kFailedPrecondition when the input/output count or dtypes differ (the
+  // message names the difference), or the new model's Create/Allocate
+  // error. Swaps are serialized.
+  Status SwapModel(std::shared_ptr<const ModelFile> model);
+  std::shared_ptr<const ModelFile> model() const;
+  // 1 for the model given to Create, +1 per successful SwapModel.
+  uint64_t model_generation() const;
+
+  // The current model's inputs and outputs (a copy: SwapModel may change
+  // names and shapes).
+  std::vector<TensorInfo> inputs() const;
+  std::vector<TensorInfo> outputs() const;
+  int num_interpreters() const { return pool_size_; }
   int threads_per_interpreter() const { return threads_per_interpreter_; }
+  // The session's model name in device stats (unique per scheduler).
+  const std::string& name() const { return name_; }
   SessionStats stats() const;
 
  private:
+  friend class Stream;
   struct Request;
+  struct Pool;
   Session() = default;
-  Status Validate(const std::vector<TensorData>& inputs) const;
+  StatusOr<std::shared_ptr<Pool>> BuildPool(std::shared_ptr<const ModelFile> model,
+                                            uint64_t generation) const;
+  std::shared_ptr<Pool> CurrentPool() const;
   // Runs one request on a leased interpreter (a scheduler worker calls it).
-  StatusOr<Outputs> Execute(const std::vector<TensorData>& inputs);
-  Interpreter* Lease();
-  void Release(Interpreter* interp);
+  Status Execute(Request& request);
   void Finish(Request& request, StatusOr<Outputs> result);
+  void AddFallbacks(int64_t delta);
+  void AddDropped(uint64_t n);  // for Stream
 
-  std::shared_ptr<const ModelFile> model_;
+  InterpreterOptions interpreter_options_;  // fixed after Create
+  int pool_size_ = 1;
   int threads_per_interpreter_ = 1;
-  std::vector<TensorInfo> input_info_;
-  std::vector<TensorInfo> output_info_;
+  std::string name_;
+  int device_ = 0;
+  uint64_t group_ = 0;
 
-  std::vector<std::unique_ptr<Interpreter>> pool_;  // fixed after Create
+  std::mutex swap_mu_;           // serializes SwapModel; before pool_mu_
   mutable std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<Interpreter*> idle_;  // guarded by pool_mu_
+  std::shared_ptr<Pool> pool_;   // guarded by pool_mu_
 
   mutable std::mutex stats_mu_;
+  std::condition_variable idle_cv_;  // outstanding_ reached 0
   uint64_t requests_ = 0;       // guarded by stats_mu_
   uint64_t ok_ = 0;             // guarded by stats_mu_
   uint64_t errors_ = 0;         // guarded by stats_mu_
+  uint64_t dropped_ = 0;        // guarded by stats_mu_
+  int64_t fallbacks_ = 0;       // guarded by stats_mu_
+  uint64_t outstanding_ = 0;    // guarded by stats_mu_: accepted, not done
   LatencyHistogram latency_;    // guarded by stats_mu_
 
-  // Declared last: destroyed first, so its workers stop before the pool goes.
-  std::unique_ptr<Scheduler> scheduler_;
+  std::shared_ptr<Scheduler> scheduler_;
 };
 
 }  // namespace edgerun::session

@@ -5,7 +5,9 @@
 //
 // 8-bit convolutions without groups run the packed int16 GEMM of
 // kernels/optimized/conv_8bit.h (weights packed once, in Prepare, when they
-// are constant); everything else runs kernels/reference/conv.h.
+// are constant, into data shared by every interpreter of the model:
+// KernelContext::GetOrCreateShared); everything else runs
+// kernels/reference/conv.h.
 //
 // Arithmetic: what TensorFlow Lite computes with its default XNNPACK
 // delegate. 8-bit nodes the delegate takes (XnnpackTakesConv) use XNNPACK's
@@ -14,6 +16,7 @@
 // for bit on the shared golden models.
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "format/tflite_generated.h"
 #include "kernels/op_util.h"
@@ -96,7 +99,10 @@ class Conv2DKernel final : public OpKernel {
                                       &float_min_, &float_max_, &quant_));
 
     // Delegated node: only shapes were asked for; skip packing and scratch.
-    if (ctx.shape_only()) return OkStatus();
+    if (ctx.shape_only()) {
+      gemm_.set_weights(nullptr);
+      return OkStatus();
+    }
     use_gemm_ =
         (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
         s.groups == 1;
@@ -104,10 +110,17 @@ class Conv2DKernel final : public OpKernel {
     if (use_gemm_) {
       RETURN_IF_ERROR(ctx.RequestScratch(
           optimized::QuantizedConvGemm::ScratchBytes(shape_), &scratch_));
-      if (ctx.HasValues(1) && (bias == nullptr || ctx.HasValues(2))) {
-        PackConstants(*filter, bias);
+      if (filter->is_constant && (bias == nullptr || bias->is_constant)) {
+        // Derived from constants only: one copy for every interpreter.
+        gemm_.set_weights(GetOrCreateShared<optimized::PackedConvGemm>(
+            ctx, ConvPackKey("conv_2d/gemm", *filter, bias, quant_), [&] {
+              auto weights = std::make_shared<optimized::PackedConvGemm>();
+              PackConstants(*filter, bias, *weights);
+              return weights;
+            }));
       } else {
-        pack_at_eval_ = true;  // weights computed by the graph
+        pack_at_eval_ = true;  // weights computed by the graph: never shared
+        gemm_.set_weights(nullptr);
       }
     }
     return OkStatus();
@@ -120,7 +133,13 @@ class Conv2DKernel final : public OpKernel {
     Tensor* output = ctx.output(0);
     if (output->NumElements() == 0) return OkStatus();
     if (use_gemm_) {
-      if (pack_at_eval_) PackConstants(*filter, bias);
+      if (pack_at_eval_) {
+        if (eval_weights_ == nullptr) {
+          eval_weights_ = std::make_shared<optimized::PackedConvGemm>();
+        }
+        PackConstants(*filter, bias, *eval_weights_);
+        gemm_.set_weights(eval_weights_);
+      }
       if (input->type == DataType::kUInt8) {
         gemm_.Run(shape_, input->data_as<uint8_t>(), quant_.input_offset,
                   output->data_as<uint8_t>(), ctx.Scratch(scratch_));
@@ -170,16 +189,17 @@ class Conv2DKernel final : public OpKernel {
   }
 
  private:
-  void PackConstants(const Tensor& filter, const Tensor* bias) {
+  void PackConstants(const Tensor& filter, const Tensor* bias,
+                     optimized::PackedConvGemm& weights) const {
     const int k = shape_.filter_h * shape_.filter_w * shape_.in_c;
     if (filter.type == DataType::kUInt8) {
-      gemm_.Pack(filter.data_as<uint8_t>(), shape_.out_c, k,
-                 quant_.filter_offset);
+      weights.Pack(filter.data_as<uint8_t>(), shape_.out_c, k,
+                   quant_.filter_offset);
     } else {
-      gemm_.Pack(filter.data_as<int8_t>(), shape_.out_c, k,
-                 quant_.filter_offset);
+      weights.Pack(filter.data_as<int8_t>(), shape_.out_c, k,
+                   quant_.filter_offset);
     }
-    SetConvOutputStage(quant_, shape_.out_c, bias, gemm_.output_stage());
+    SetConvOutputStage(quant_, shape_.out_c, bias, weights.output_stage());
   }
 
   tfl::ActivationFunctionType activation_ = tfl::ActivationFunctionType_NONE;
@@ -191,6 +211,8 @@ class Conv2DKernel final : public OpKernel {
   bool pack_at_eval_ = false;
   int scratch_ = -1;
   optimized::QuantizedConvGemm gemm_;
+  // Packed at every Eval when the weights are not constant; never shared.
+  std::shared_ptr<optimized::PackedConvGemm> eval_weights_;
 };
 
 }  // namespace

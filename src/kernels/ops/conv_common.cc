@@ -319,6 +319,17 @@ void SetConvOutputStage(const ConvQuantization& quant, int out_channels,
             quant.use_fp32 ? quant.fp32_scale.data() : nullptr);
 }
 
+SharedKey ConvPackKey(std::string_view kind, const Tensor& filter,
+                      const Tensor* bias, const ConvQuantization& quant) {
+  SharedKey key(kind);
+  key.AddConstant(&filter).AddConstant(bias);
+  key.Add(quant.filter_offset).Add(quant.output_offset);
+  key.Add(quant.act_min).Add(quant.act_max).Add(quant.use_fp32);
+  key.Add(quant.multiplier).Add(quant.shift);
+  if (quant.use_fp32) key.Add(quant.fp32_scale);
+  return key;
+}
+
 Status ComputeConvWindow(const KernelContext& ctx, tfl::Padding padding,
                          int stride_h, int stride_w, int dilation_h,
                          int dilation_w, reference::ConvShape* s) {

@@ -6,6 +6,7 @@
 #define EDGERUN_KERNELS_OPS_CONV_COMMON_H_
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "edgerun/base/status.h"
@@ -115,6 +116,12 @@ Status PrepareConvOutput(KernelContext& ctx, ConvKind kind,
 // optimized kernel's output stage.
 void SetConvOutputStage(const ConvQuantization& quant, int out_channels,
                         const Tensor* bias, optimized::OutputStage8& stage);
+
+// The SharedKey of data packed from a constant filter and bias with
+// `quant`'s output stage: everything SetConvOutputStage and the packers
+// read.
+SharedKey ConvPackKey(std::string_view kind, const Tensor& filter,
+                      const Tensor* bias, const ConvQuantization& quant);
 
 class KernelRegistry;
 // DEPTHWISE_CONV_2D (depthwise_conv_2d.cc); RegisterConvKernels (ops.h)

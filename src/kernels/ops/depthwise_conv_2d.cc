@@ -4,13 +4,15 @@
 // depth multiplier and an optional bias.
 //
 // 8-bit convolutions with depth multiplier 1 (MobileNet's) run the
-// channel-vectorized kernel of kernels/optimized/conv_8bit.h; the rest run
-// kernels/reference/conv.h. As in TFLite, the depth multiplier is
+// channel-vectorized kernel of kernels/optimized/conv_8bit.h (constant
+// weights packed once, shared by every interpreter of the model); the rest
+// run kernels/reference/conv.h. As in TFLite, the depth multiplier is
 // out_channels / in_channels; the option field only matters for whether
 // the XNNPACK delegate would take the node. Arithmetic as in conv_2d.cc:
 // XNNPACK's fp32 requantization where TFLite's default delegate runs the
 // node, TFLite's reference fixed point elsewhere.
 #include <limits>
+#include <memory>
 
 #include "format/tflite_generated.h"
 #include "kernels/op_util.h"
@@ -76,16 +78,27 @@ class DepthwiseConv2DKernel final : public OpKernel {
                                       &float_min_, &float_max_, &quant_));
 
     // Delegated node: only shapes were asked for; skip packing.
-    if (ctx.shape_only()) return OkStatus();
+    if (ctx.shape_only()) {
+      depthwise_.set_weights(nullptr);
+      return OkStatus();
+    }
     use_optimized_ =
         (input->type == DataType::kUInt8 || input->type == DataType::kInt8) &&
         s.depth_multiplier == 1;
     pack_at_eval_ = false;
     if (use_optimized_) {
-      if (ctx.HasValues(1) && (bias == nullptr || ctx.HasValues(2))) {
-        PackConstants(*filter, bias);
+      if (filter->is_constant && (bias == nullptr || bias->is_constant)) {
+        // Derived from constants only: one copy for every interpreter.
+        depthwise_.set_weights(GetOrCreateShared<
+                               optimized::PackedDepthwiseConv>(
+            ctx, ConvPackKey("depthwise_conv_2d", *filter, bias, quant_), [&] {
+              auto weights = std::make_shared<optimized::PackedDepthwiseConv>();
+              PackConstants(*filter, bias, *weights);
+              return weights;
+            }));
       } else {
-        pack_at_eval_ = true;
+        pack_at_eval_ = true;  // weights computed by the graph: never shared
+        depthwise_.set_weights(nullptr);
       }
     }
     return OkStatus();
@@ -98,7 +111,13 @@ class DepthwiseConv2DKernel final : public OpKernel {
     Tensor* output = ctx.output(0);
     if (output->NumElements() == 0) return OkStatus();
     if (use_optimized_) {
-      if (pack_at_eval_) PackConstants(*filter, bias);
+      if (pack_at_eval_) {
+        if (eval_weights_ == nullptr) {
+          eval_weights_ = std::make_shared<optimized::PackedDepthwiseConv>();
+        }
+        PackConstants(*filter, bias, *eval_weights_);
+        depthwise_.set_weights(eval_weights_);
+      }
       if (input->type == DataType::kUInt8) {
         depthwise_.Run(shape_, input->data_as<uint8_t>(), quant_.input_offset,
                        output->data_as<uint8_t>());
@@ -144,16 +163,17 @@ class DepthwiseConv2DKernel final : public OpKernel {
   }
 
  private:
-  void PackConstants(const Tensor& filter, const Tensor* bias) {
+  void PackConstants(const Tensor& filter, const Tensor* bias,
+                     optimized::PackedDepthwiseConv& weights) const {
     const int taps = shape_.filter_h * shape_.filter_w;
     if (filter.type == DataType::kUInt8) {
-      depthwise_.Pack(filter.data_as<uint8_t>(), taps, shape_.out_c,
-                      quant_.filter_offset);
+      weights.Pack(filter.data_as<uint8_t>(), taps, shape_.out_c,
+                   quant_.filter_offset);
     } else {
-      depthwise_.Pack(filter.data_as<int8_t>(), taps, shape_.out_c,
-                      quant_.filter_offset);
+      weights.Pack(filter.data_as<int8_t>(), taps, shape_.out_c,
+                   quant_.filter_offset);
     }
-    SetConvOutputStage(quant_, shape_.out_c, bias, depthwise_.output_stage());
+    SetConvOutputStage(quant_, shape_.out_c, bias, weights.output_stage());
   }
 
   reference::ConvShape shape_;
@@ -163,6 +183,8 @@ class DepthwiseConv2DKernel final : public OpKernel {
   bool use_optimized_ = false;
   bool pack_at_eval_ = false;
   optimized::QuantizedDepthwiseConv depthwise_;
+  // Packed at every Eval when the weights are not constant; never shared.
+  std::shared_ptr<optimized::PackedDepthwiseConv> eval_weights_;
 };
 
 }  // namespace

@@ -7,9 +7,11 @@
 //   hybrid: float32 activations with int8 weights (per-tensor or
 //     per-channel), the input quantized per batch row on the fly,
 //     symmetric or asymmetric (asymmetric_quantize_inputs).
-// Weights are packed once in Prepare (reference/matmul.h) when constant, or
-// at every Eval otherwise.
+// Weights are packed once in Prepare (reference/matmul.h) when constant, into
+// data shared by every interpreter of the model (GetOrCreateShared), or at
+// every Eval otherwise.
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "format/tflite_generated.h"
@@ -26,8 +28,21 @@ using reference::QuantizedMultiplier;
 
 enum class Mode { kFloat, kQuantized8, kQuantized16, kHybrid };
 
-// One kernel per node. Owns its packed weights and requantization tables.
-// Thread-safety: as OpKernel.
+// Weights packed for PackedMatVec, and the hybrid mode's row sums. Built
+// once, then shared read-only (by every interpreter of the model when the
+// weights are constant).
+struct FullyConnectedPacked {
+  std::vector<float> f;        // kFloat
+  std::vector<int16_t> q;      // quantized and hybrid modes
+  std::vector<int32_t> row_sums;  // kHybrid: sum of each unit's weights
+  size_t ByteSize() const {
+    return sizeof(*this) + sizeof(float) * f.capacity() +
+           sizeof(int16_t) * q.capacity() + sizeof(int32_t) * row_sums.capacity();
+  }
+};
+
+// One kernel per node. Owns its requantization tables and shares its packed
+// weights (see FullyConnectedPacked). Thread-safety: as OpKernel.
 class FullyConnectedKernel final : public OpKernel {
  public:
   Status Prepare(KernelContext& ctx) override {
@@ -98,13 +113,25 @@ class FullyConnectedKernel final : public OpKernel {
     }
 
     // Delegated node: only shapes were asked for; skip packing and scratch.
-    if (ctx.shape_only()) return ctx.ResizeOutput(0, out_shape);
-    // Pack constant weights once; other weights are packed in Eval.
+    if (ctx.shape_only()) {
+      packed_ = nullptr;
+      return ctx.ResizeOutput(0, out_shape);
+    }
+    hybrid_scale_ = weights->quant.scale0();
+    // Pack constant weights once, shared by every interpreter of the model;
+    // weights computed by the graph are packed (privately) in Eval.
     pack_at_eval_ = !weights->is_constant;
-    if (!pack_at_eval_ &&
-        (packed_source_ != weights->data || packed_units_ != units_ ||
-         packed_depth_ != depth_)) {
-      PackWeights(*weights);
+    if (pack_at_eval_) {
+      packed_ = nullptr;
+    } else {
+      SharedKey key("fully_connected");
+      key.AddConstant(weights).Add(mode_).Add(units_).Add(depth_);
+      key.Add(weights_offset_);
+      packed_ = GetOrCreateShared<FullyConnectedPacked>(ctx, key, [&] {
+        auto packed = std::make_shared<FullyConnectedPacked>();
+        PackWeights(*weights, *packed);
+        return packed;
+      });
     }
     if (mode_ == Mode::kHybrid) {
       RETURN_IF_ERROR(ctx.RequestScratch(static_cast<size_t>(depth_) + 64,
@@ -125,7 +152,13 @@ class FullyConnectedKernel final : public OpKernel {
                       DataTypeSize(output->type));
       return OkStatus();
     }
-    if (pack_at_eval_) PackWeights(*weights);
+    if (pack_at_eval_) {
+      if (eval_packed_ == nullptr) {
+        eval_packed_ = std::make_shared<FullyConnectedPacked>();
+      }
+      PackWeights(*weights, *eval_packed_);
+      packed_ = eval_packed_;
+    }
     switch (mode_) {
       case Mode::kFloat:
         EvalFloat(*input, bias, *output);
@@ -283,43 +316,39 @@ class FullyConnectedKernel final : public OpKernel {
     }
   }
 
-  void PackWeights(const Tensor& weights) {
+  void PackWeights(const Tensor& weights, FullyConnectedPacked& packed) const {
     switch (mode_) {
       case Mode::kFloat:
         reference::PackRowsFloat(weights.data_as<float>(), units_, depth_,
-                                 packed_f_);
+                                 packed.f);
         break;
       case Mode::kQuantized8:
         if (weights.type == DataType::kUInt8) {
           reference::PackRows<int16_t>(weights.data_as<uint8_t>(), units_,
-                                       depth_, weights_offset_, packed_q_);
+                                       depth_, weights_offset_, packed.q);
         } else {
           reference::PackRows<int16_t>(weights.data_as<int8_t>(), units_,
-                                       depth_, weights_offset_, packed_q_);
+                                       depth_, weights_offset_, packed.q);
         }
         break;
       case Mode::kQuantized16:
         reference::PackRows<int16_t>(weights.data_as<int8_t>(), units_, depth_,
-                                     weights_offset_, packed_q_);
+                                     weights_offset_, packed.q);
         break;
       case Mode::kHybrid: {
         reference::PackRows<int16_t>(weights.data_as<int8_t>(), units_, depth_,
-                                     0, packed_q_);
-        row_sums_.assign(static_cast<size_t>(units_), 0);
+                                     0, packed.q);
+        packed.row_sums.assign(static_cast<size_t>(units_), 0);
         const int8_t* w = weights.data_as<int8_t>();
         for (int u = 0; u < units_; ++u) {
           int32_t s = 0;
           for (int k = 0; k < depth_; ++k)
             s += w[static_cast<size_t>(u) * depth_ + k];
-          row_sums_[u] = s;
+          packed.row_sums[u] = s;
         }
-        hybrid_scale_ = weights.quant.scale0();
         break;
       }
     }
-    packed_source_ = weights.data;
-    packed_units_ = units_;
-    packed_depth_ = depth_;
   }
 
   void EvalFloat(const Tensor& input, const Tensor* bias,
@@ -332,7 +361,7 @@ class FullyConnectedKernel final : public OpKernel {
     for (int r = 0; r < batches_; ++r) {
       const float* xr = x + static_cast<size_t>(r) * depth_;
       float* yr = y + static_cast<size_t>(r) * units_;
-      reference::PackedMatVec<float>(packed_f_.data(), units_, depth_, xr, 0.f,
+      reference::PackedMatVec<float>(packed_->f.data(), units_, depth_, xr, 0.f,
                                      [&](int u, float acc) {
                                        if (b != nullptr) acc += b[u];
                                        yr[u] = std::min(hi, std::max(lo, acc));
@@ -350,7 +379,7 @@ class FullyConnectedKernel final : public OpKernel {
       const T* xr = x + static_cast<size_t>(r) * depth_;
       T* yr = y + static_cast<size_t>(r) * units_;
       reference::PackedMatVec<int32_t>(
-          packed_q_.data(), units_, depth_, xr, input_offset_,
+          packed_->q.data(), units_, depth_, xr, input_offset_,
           [&](int u, int32_t acc) {
             if (b != nullptr) acc += b[u];
             int32_t v =
@@ -388,7 +417,7 @@ class FullyConnectedKernel final : public OpKernel {
       if (bias64_ || bias == nullptr) {
         const int64_t* b = bias != nullptr ? bias->data_as<int64_t>() : nullptr;
         reference::PackedMatVec<int64_t>(
-            packed_q_.data(), units_, depth_, xr,
+            packed_->q.data(), units_, depth_, xr,
             static_cast<int64_t>(input_offset_), [&](int u, int64_t acc) {
               if (b != nullptr) acc += b[u];
               finish(u, reference::MultiplyByQuantizedMultiplier(
@@ -398,7 +427,7 @@ class FullyConnectedKernel final : public OpKernel {
       } else {
         const int32_t* b = bias->data_as<int32_t>();
         reference::PackedMatVec<int32_t>(
-            packed_q_.data(), units_, depth_, xr, input_offset_,
+            packed_->q.data(), units_, depth_, xr, input_offset_,
             [&](int u, int32_t acc) {
               acc += b[u];
               finish(u, reference::MultiplyByQuantizedMultiplier(
@@ -434,13 +463,13 @@ class FullyConnectedKernel final : public OpKernel {
           reference::SymmetricQuantizeFloats(xr, depth_, q, &scale);
         }
         if (hybrid_scales_.empty()) scale *= hybrid_scale_;
-        reference::PackedMatVec<int32_t>(packed_q_.data(), units_, depth_, q, 0,
+        reference::PackedMatVec<int32_t>(packed_->q.data(), units_, depth_, q, 0,
                                          [&](int u, int32_t dot) {
                                            float s = scale;
                                            if (!hybrid_scales_.empty())
                                              s *= hybrid_scales_[u];
                                            if (asymmetric_)
-                                             dot -= row_sums_[u] * offset;
+                                             dot -= packed_->row_sums[u] * offset;
                                            yr[u] += static_cast<float>(dot) * s;
                                          });
       }
@@ -464,15 +493,12 @@ class FullyConnectedKernel final : public OpKernel {
   std::vector<QuantizedMultiplier> multipliers_;
   float hybrid_scale_ = 1.f;
   std::vector<float> hybrid_scales_;
-  std::vector<int32_t> row_sums_;
   int scratch_quantized_ = -1;
 
   bool pack_at_eval_ = false;
-  const void* packed_source_ = nullptr;
-  int packed_units_ = -1;
-  int packed_depth_ = -1;
-  std::vector<float> packed_f_;
-  std::vector<int16_t> packed_q_;
+  std::shared_ptr<const FullyConnectedPacked> packed_;
+  // Packed at every Eval when the weights are not constant; never shared.
+  std::shared_ptr<FullyConnectedPacked> eval_packed_;
 };
 
 }  // namespace

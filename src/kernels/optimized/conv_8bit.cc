@@ -122,15 +122,41 @@ void OutputStage8::Set(int channels, const int32_t* bias,
     left_shift_[c] = shift[c] > 0 ? shift[c] : 0;
     right_shift_[c] = shift[c] > 0 ? 0 : -shift[c];
   }
-  view_.bias = bias_.data();
-  view_.multiplier = multiplier_.data();
-  view_.left_shift = left_shift_.data();
-  view_.right_shift = right_shift_.data();
-  view_.scale = scale_.data();
-  view_.fp32 = fp32_scale != nullptr;
-  view_.output_offset = output_offset;
-  view_.act_min = act_min;
-  view_.act_max = act_max;
+  fp32_ = fp32_scale != nullptr;
+  output_offset_ = output_offset;
+  act_min_ = act_min;
+  act_max_ = act_max;
+}
+
+internal::Requant8 OutputStage8::view() const {
+  internal::Requant8 view;
+  view.bias = bias_.data();
+  view.multiplier = multiplier_.data();
+  view.left_shift = left_shift_.data();
+  view.right_shift = right_shift_.data();
+  view.scale = scale_.data();
+  view.fp32 = fp32_;
+  view.output_offset = output_offset_;
+  view.act_min = act_min_;
+  view.act_max = act_max_;
+  return view;
+}
+
+size_t OutputStage8::ByteSize() const {
+  return sizeof(*this) +
+         sizeof(int32_t) * (bias_.capacity() + multiplier_.capacity() +
+                            left_shift_.capacity() + right_shift_.capacity()) +
+         sizeof(float) * scale_.capacity();
+}
+
+size_t PackedConvGemm::ByteSize() const {
+  return sizeof(*this) - sizeof(stage_) + stage_.ByteSize() +
+         sizeof(int16_t) * packed_.capacity();
+}
+
+size_t PackedDepthwiseConv::ByteSize() const {
+  return sizeof(*this) - sizeof(stage_) + stage_.ByteSize() +
+         sizeof(int32_t) * weights_.capacity();
 }
 
 namespace internal {
@@ -233,14 +259,17 @@ void QuantizedConvGemm::RunImpl(const reference::ConvShape& s, const In* input,
                                 int32_t input_offset, uint8_t* output,
                                 void* scratch) const {
   const GemmBlockFn gemm = SelectGemm(isa_);
+  const PackedConvGemm& w = *weights_;
+  const int kp = w.padded_depth();
+  const int out_c = w.out_c();
+  const internal::Requant8 rq = w.output_stage().view();
   const int64_t m = static_cast<int64_t>(s.batches) * s.out_h * s.out_w;
   const int block_rows = BlockRows(s);
   int16_t* a = static_cast<int16_t*>(scratch);
   for (int64_t m0 = 0; m0 < m; m0 += block_rows) {
     const int rows = static_cast<int>(std::min<int64_t>(block_rows, m - m0));
-    PackRows(s, input, input_offset, m0, rows, kp_, a);
-    gemm(a, rows, kp_, packed_.data(), out_c_, stage_.view(),
-         output + m0 * out_c_, out_c_);
+    PackRows(s, input, input_offset, m0, rows, kp, a);
+    gemm(a, rows, kp, w.panels(), out_c, rq, output + m0 * out_c, out_c);
   }
 }
 
@@ -261,12 +290,14 @@ void QuantizedDepthwiseConv::RunImpl(const reference::ConvShape& s,
                                      int32_t input_offset,
                                      uint8_t* output) const {
   const DepthwiseRowFn row_fn = SelectDepthwise(isa_);
+  const PackedDepthwiseConv& w = *weights_;
+  const int channels = w.channels();
   internal::DepthwiseRow d;
   d.input_signed = input_signed;
   d.input_offset = input_offset;
   d.in_h = s.in_h;
   d.in_w = s.in_w;
-  d.channels = channels_;
+  d.channels = channels;
   d.out_w = s.out_w;
   d.filter_h = s.filter_h;
   d.filter_w = s.filter_w;
@@ -276,11 +307,11 @@ void QuantizedDepthwiseConv::RunImpl(const reference::ConvShape& s,
   d.dilation_w = s.dilation_w;
   d.pad_h = s.pad_h;
   d.pad_w = s.pad_w;
-  d.weights = weights_.data();
-  d.padded_channels = padded_;
-  d.rq = stage_.view();
-  const int64_t image = static_cast<int64_t>(s.in_h) * s.in_w * channels_;
-  const int64_t out_row = static_cast<int64_t>(s.out_w) * channels_;
+  d.weights = w.weights();
+  d.padded_channels = w.padded_channels();
+  d.rq = w.output_stage().view();
+  const int64_t image = static_cast<int64_t>(s.in_h) * s.in_w * channels;
+  const int64_t out_row = static_cast<int64_t>(s.out_w) * channels;
   for (int b = 0; b < s.batches; ++b) {
     d.input = input + b * image;
     for (int oy = 0; oy < s.out_h; ++oy) {

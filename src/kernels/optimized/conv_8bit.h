@@ -10,14 +10,19 @@
 // vpmaddwd / vpdpwssd) cannot overflow for 8-bit data, and the int32 sums
 // equal TFLite's accumulator exactly.
 //
-// Ownership: each object owns its packed copy of the weights and output
-// stage. Thread-safety: Pack/SetOutputStage mutate; Run is const and may be
-// called from several threads with distinct scratch and output buffers.
+// Ownership: the packed weights and output stage (PackedConvGemm,
+// PackedDepthwiseConv) are separate immutable objects held by shared_ptr, so
+// every interpreter of one model can run on a single packed copy (see
+// kernels/shared_data_cache.h). Thread-safety: Pack/Set mutate a weights
+// object before it is shared; afterwards it is read-only. Run is const and
+// may be called from several threads with distinct scratch and output
+// buffers.
 #ifndef EDGERUN_KERNELS_OPTIMIZED_CONV_8BIT_H_
 #define EDGERUN_KERNELS_OPTIMIZED_CONV_8BIT_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/optimized/conv_internal.h"
@@ -40,16 +45,23 @@ class OutputStage8 {
   void Set(int channels, const int32_t* bias, const int32_t* multiplier,
            const int* shift, int32_t output_offset, int32_t act_min,
            int32_t act_max, const float* fp32_scale = nullptr);
-  const internal::Requant8& view() const { return view_; }
+  // Pointers into this object: valid while it lives and is not Set again.
+  internal::Requant8 view() const;
+  size_t ByteSize() const;
 
  private:
   std::vector<int32_t> bias_, multiplier_, left_shift_, right_shift_;
   std::vector<float> scale_;
-  internal::Requant8 view_;
+  bool fp32_ = false;
+  int32_t output_offset_ = 0;
+  int32_t act_min_ = 0;
+  int32_t act_max_ = 0;
 };
 
-// CONV_2D with groups == 1 on uint8 or int8 data.
-class QuantizedConvGemm {
+// The filter of a QuantizedConvGemm packed into int16 panels, with its
+// output stage. Built once (Pack, output_stage().Set), then shared
+// read-only by any number of QuantizedConvGemm.
+class PackedConvGemm {
  public:
   // `filter` is [out_c][k] with k = filter_h * filter_w * in_c; the integer
   // weight is filter + filter_offset (TFLite's weights_offset).
@@ -73,11 +85,37 @@ class QuantizedConvGemm {
     }
   }
   OutputStage8& output_stage() { return stage_; }
+  const OutputStage8& output_stage() const { return stage_; }
+
+  int out_c() const { return out_c_; }
+  int padded_depth() const { return kp_; }  // k rounded up to even
+  const int16_t* panels() const { return packed_.data(); }
+  size_t ByteSize() const;
+
+ private:
+  int out_c_ = 0;
+  int k_ = 0;
+  int kp_ = 0;
+  std::vector<int16_t> packed_;
+  OutputStage8 stage_;
+};
+
+// CONV_2D with groups == 1 on uint8 or int8 data, over PackedConvGemm
+// weights it shares.
+class QuantizedConvGemm {
+ public:
+  void set_weights(std::shared_ptr<const PackedConvGemm> weights) {
+    weights_ = std::move(weights);
+  }
+  const std::shared_ptr<const PackedConvGemm>& weights() const {
+    return weights_;
+  }
   void set_isa(ConvIsa isa) { isa_ = isa; }
 
   // Scratch bytes Run needs for this geometry (known before Pack).
   static size_t ScratchBytes(const reference::ConvShape& s);
-  // s.groups must be 1 and s.out_c / the filter's k must match Pack.
+  // Needs weights; s.groups must be 1 and s.out_c / the filter's k must
+  // match the weights.
   void Run(const reference::ConvShape& s, const uint8_t* input,
            int32_t input_offset, uint8_t* output, void* scratch) const;
   void Run(const reference::ConvShape& s, const int8_t* input,
@@ -90,16 +128,14 @@ class QuantizedConvGemm {
   void RunImpl(const reference::ConvShape& s, const In* input,
                int32_t input_offset, uint8_t* output, void* scratch) const;
 
-  int out_c_ = 0;
-  int k_ = 0;
-  int kp_ = 0;  // k rounded up to even
-  std::vector<int16_t> packed_;
-  OutputStage8 stage_;
+  std::shared_ptr<const PackedConvGemm> weights_;
   ConvIsa isa_ = ConvIsa::kAuto;
 };
 
-// DEPTHWISE_CONV_2D with depth_multiplier == 1 on uint8 or int8 data.
-class QuantizedDepthwiseConv {
+// The filter of a QuantizedDepthwiseConv widened to int32 (weight + filter
+// offset) per tap and channel, with its output stage. Built once, then
+// shared read-only.
+class PackedDepthwiseConv {
  public:
   // `filter` is [filter_h * filter_w][channels]; weight = filter +
   // filter_offset.
@@ -120,9 +156,34 @@ class QuantizedDepthwiseConv {
     }
   }
   OutputStage8& output_stage() { return stage_; }
+  const OutputStage8& output_stage() const { return stage_; }
+
+  int channels() const { return channels_; }
+  int padded_channels() const { return padded_; }
+  const int32_t* weights() const { return weights_.data(); }
+  size_t ByteSize() const;
+
+ private:
+  int channels_ = 0;
+  int padded_ = 0;
+  std::vector<int32_t> weights_;
+  OutputStage8 stage_;
+};
+
+// DEPTHWISE_CONV_2D with depth_multiplier == 1 on uint8 or int8 data, over
+// PackedDepthwiseConv weights it shares.
+class QuantizedDepthwiseConv {
+ public:
+  void set_weights(std::shared_ptr<const PackedDepthwiseConv> weights) {
+    weights_ = std::move(weights);
+  }
+  const std::shared_ptr<const PackedDepthwiseConv>& weights() const {
+    return weights_;
+  }
   void set_isa(ConvIsa isa) { isa_ = isa; }
 
-  // s.depth_multiplier must be 1 and s.in_c == s.out_c == channels.
+  // Needs weights; s.depth_multiplier must be 1 and s.in_c == s.out_c ==
+  // the weights' channels.
   void Run(const reference::ConvShape& s, const uint8_t* input,
            int32_t input_offset, uint8_t* output) const;
   void Run(const reference::ConvShape& s, const int8_t* input,
@@ -132,10 +193,7 @@ class QuantizedDepthwiseConv {
   void RunImpl(const reference::ConvShape& s, const uint8_t* input,
                bool input_signed, int32_t input_offset, uint8_t* output) const;
 
-  int channels_ = 0;
-  int padded_ = 0;
-  std::vector<int32_t> weights_;
-  OutputStage8 stage_;
+  std::shared_ptr<const PackedDepthwiseConv> weights_;
   ConvIsa isa_ = ConvIsa::kAuto;
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -143,13 +144,15 @@ void CheckConv(std::mt19937& rng, const ConvShape& s, bool has_bias,
       s, quant.q, input.data(), filter.data(), has_bias ? bias.data() : nullptr,
       want.data());
   for (ConvIsa isa : {ConvIsa::kAuto, ConvIsa::kGeneric}) {
+    auto weights = std::make_shared<PackedConvGemm>();
+    weights->Pack(filter.data(), s.out_c, k, quant.q.filter_offset);
+    weights->output_stage().Set(s.out_c, has_bias ? bias.data() : nullptr,
+                                quant.multiplier.data(), quant.shift.data(),
+                                quant.q.output_offset, quant.q.act_min,
+                                quant.q.act_max, quant.fp32());
     QuantizedConvGemm gemm;
     gemm.set_isa(isa);
-    gemm.Pack(filter.data(), s.out_c, k, quant.q.filter_offset);
-    gemm.output_stage().Set(s.out_c, has_bias ? bias.data() : nullptr,
-                            quant.multiplier.data(), quant.shift.data(),
-                            quant.q.output_offset, quant.q.act_min,
-                            quant.q.act_max, quant.fp32());
+    gemm.set_weights(weights);
     std::vector<uint8_t> scratch(QuantizedConvGemm::ScratchBytes(s));
     std::vector<T> got(out_size, 0);
     gemm.Run(s, input.data(), quant.q.input_offset, got.data(), scratch.data());
@@ -175,13 +178,15 @@ void CheckDepthwise(std::mt19937& rng, const ConvShape& s, bool has_bias,
       s, quant.q, input.data(), filter.data(), has_bias ? bias.data() : nullptr,
       want.data());
   for (ConvIsa isa : {ConvIsa::kAuto, ConvIsa::kGeneric}) {
+    auto weights = std::make_shared<PackedDepthwiseConv>();
+    weights->Pack(filter.data(), taps, s.out_c, quant.q.filter_offset);
+    weights->output_stage().Set(s.out_c, has_bias ? bias.data() : nullptr,
+                                quant.multiplier.data(), quant.shift.data(),
+                                quant.q.output_offset, quant.q.act_min,
+                                quant.q.act_max, quant.fp32());
     QuantizedDepthwiseConv dw;
     dw.set_isa(isa);
-    dw.Pack(filter.data(), taps, s.out_c, quant.q.filter_offset);
-    dw.output_stage().Set(s.out_c, has_bias ? bias.data() : nullptr,
-                          quant.multiplier.data(), quant.shift.data(),
-                          quant.q.output_offset, quant.q.act_min,
-                          quant.q.act_max, quant.fp32());
+    dw.set_weights(weights);
     std::vector<T> got(out_size, 0);
     dw.Run(s, input.data(), quant.q.input_offset, got.data());
     ASSERT_EQ(got, want) << (isa == ConvIsa::kAuto ? "auto" : "generic") << " "
@@ -257,10 +262,13 @@ TEST(QuantizedConvGemmTest, ExtremeValuesSaturate) {
   std::vector<uint8_t> want(9 * s.out_c), got(9 * s.out_c);
   reference::ConvQuantized<uint8_t, uint8_t, int32_t, int32_t, uint8_t>(
       s, q, input.data(), filter.data(), bias.data(), want.data());
+  auto weights = std::make_shared<PackedConvGemm>();
+  weights->Pack(filter.data(), s.out_c, k, q.filter_offset);
+  weights->output_stage().Set(s.out_c, bias.data(), multiplier.data(),
+                              shift.data(), q.output_offset, q.act_min,
+                              q.act_max);
   QuantizedConvGemm gemm;
-  gemm.Pack(filter.data(), s.out_c, k, q.filter_offset);
-  gemm.output_stage().Set(s.out_c, bias.data(), multiplier.data(), shift.data(),
-                          q.output_offset, q.act_min, q.act_max);
+  gemm.set_weights(weights);
   std::vector<uint8_t> scratch(QuantizedConvGemm::ScratchBytes(s));
   gemm.Run(s, input.data(), q.input_offset, got.data(), scratch.data());
   EXPECT_EQ(got, want);
