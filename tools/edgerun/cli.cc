@@ -6,7 +6,11 @@
 #include "tools/edgerun/command.h"
 #include "tools/edgerun/diff_command.h"
 #include "tools/edgerun/inspect_command.h"
+#include "tools/edgerun/keygen_command.h"
+#include "tools/edgerun/models_command.h"
+#include "tools/edgerun/publish_command.h"
 #include "tools/edgerun/run_command.h"
+#include "tools/edgerun/update_command.h"
 
 namespace edgerun::cli {
 
@@ -16,6 +20,10 @@ std::vector<std::unique_ptr<Command>> MakeCommands() {
   commands.push_back(MakeRunCommand());
   commands.push_back(MakeBenchCommand());
   commands.push_back(MakeDiffCommand());
+  commands.push_back(MakeKeygenCommand());
+  commands.push_back(MakePublishCommand());
+  commands.push_back(MakeUpdateCommand());
+  commands.push_back(MakeModelsCommand());
   return commands;
 }
 

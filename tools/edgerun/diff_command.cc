@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "edgerun/format/model_file.h"
+#include "edgerun/io/tensor_compare.h"
 #include "edgerun/runtime/interpreter.h"
 #include "tools/edgerun/interpreter_setup.h"
-#include "tools/edgerun/stats.h"
 
 namespace edgerun::cli {
 namespace {
