@@ -14,8 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "backends/sim/sim_device.h"
 #include "edgerun/format/model_file.h"
 #include "edgerun/runtime/interpreter.h"
+#include "tools/edgerun/bench_clients.h"
+#include "tools/edgerun/bench_streams.h"
 #include "tools/edgerun/interpreter_setup.h"
 #include "tools/edgerun/stats.h"
 
@@ -127,10 +130,11 @@ class BenchCommand final : public Command {
            "--backends", backends_,
            "Backend preference list, e.g. 'xnnpack,cpu' (cpu is implied last)")
         ->capture_default_str();
-    sub->add_option("--threads", threads_,
-                    "Threads per Invoke for backends that use them")
-        ->check(CLI::Range(1, 256))
-        ->capture_default_str();
+    threads_option_ =
+        sub->add_option("--threads", threads_,
+                        "Threads per Invoke for backends that use them")
+            ->check(CLI::Range(1, 256))
+            ->capture_default_str();
     sub->add_option("--warmup-runs", warmup_runs_,
                     "Untimed runs after the first inference")
         ->check(CLI::Range(0, 1000000))
@@ -145,10 +149,12 @@ class BenchCommand final : public Command {
                     "Stop measuring after this many seconds (at least one run)")
         ->check(CLI::Range(1e-6, 1e6))
         ->capture_default_str();
-    sub->add_option("--interpreters", interpreters_,
-                    "Interpreters of the same model, run round-robin")
-        ->check(CLI::Range(1, 64))
-        ->capture_default_str();
+    interpreters_option_ =
+        sub->add_option("--interpreters", interpreters_,
+                        "Interpreters of the same model, run round-robin "
+                        "(--clients: pool / session size)")
+            ->check(CLI::Range(1, 64))
+            ->capture_default_str();
     sub->add_option("--max-delegated-partitions", max_delegated_partitions_,
                     "Partition limit (0 = none)")
         ->check(CLI::Range(0, 100000));
@@ -164,6 +170,36 @@ class BenchCommand final : public Command {
         ->capture_default_str();
     sub->add_flag("--json", json_,
                   "Print one JSON document (keys: docs/bench.md)");
+    // Concurrency (bench_clients.h) and multi-camera (bench_streams.h).
+    sub->add_option("--clients", clients_,
+                    "Closed-loop client threads, e.g. '1,2,4,8' (see --mode)");
+    sub->add_option("--mode", mode_,
+                    "--clients: shared (one interpreter, no lock: fails), "
+                    "mutex, pool or session")
+        ->capture_default_str();
+    sub->add_option("--session-mode", session_mode_,
+                    "--mode session: throughput or latency")
+        ->check(CLI::IsMember({"throughput", "latency"}))
+        ->capture_default_str();
+    sub->add_option("--duration", duration_s_,
+                    "--clients / --streams: seconds per measurement")
+        ->check(CLI::Range(0.01, 3600.0))
+        ->capture_default_str();
+    sub->add_option("--streams", streams_,
+                    "Cameras feeding one device (direct vs scheduler)")
+        ->check(CLI::Range(1, 64));
+    sub->add_option("--fps", fps_, "--streams: frames per second per camera")
+        ->check(CLI::Range(0.1, 10000.0))
+        ->capture_default_str();
+    sub->add_option("--models", models_,
+                    "--streams: more models, comma-separated; the streams "
+                    "cycle over MODEL and these");
+    sub->add_option("--sim-latency-us", sim_latency_us_,
+                    "Simulated accelerator: latency per request (us)")
+        ->check(CLI::Range(int64_t{0}, int64_t{10000000}));
+    sub->add_option("--sim-switch-us", sim_switch_us_,
+                    "Simulated accelerator: model switch cost (us)")
+        ->check(CLI::Range(int64_t{0}, int64_t{10000000}));
     return sub;
   }
 
@@ -180,6 +216,30 @@ class BenchCommand final : public Command {
     options.require_full_delegation = require_full_delegation_;
     options.max_delegated_partitions = max_delegated_partitions_;
     options.min_nodes_per_partition = min_nodes_per_partition_;
+    if (!clients_.empty() && streams_ > 0) {
+      return fail(InvalidArgumentError("--clients and --streams are separate "
+                                       "benchmarks; give one of them"),
+                  kExitUsage);
+    }
+    if (!models_.empty() && streams_ == 0) {
+      return fail(InvalidArgumentError("--models goes with --streams"),
+                  kExitUsage);
+    }
+    // The simulated accelerator is process-wide; the options override its
+    // environment variables.
+    if (sim_latency_us_ >= 0 || sim_switch_us_ >= 0) {
+      backends::sim::SimDeviceConfig sim =
+          backends::sim::SimDeviceConfiguration();
+      if (sim_latency_us_ >= 0) {
+        sim.latency = std::chrono::microseconds(sim_latency_us_);
+      }
+      if (sim_switch_us_ >= 0) {
+        sim.switch_cost = std::chrono::microseconds(sim_switch_us_);
+      }
+      backends::sim::ConfigureSimDevice(sim);
+    }
+    if (!clients_.empty()) return RunClients(options, out, err);
+    if (streams_ > 0) return RunStreams(options, out, err);
 
     // ---- init: load + Create + AllocateTensors (weight packing included).
     const ProcessMemory before = ReadProcessMemory();
@@ -379,6 +439,88 @@ class BenchCommand final : public Command {
   }
 
  private:
+  int RunClients(const InterpreterOptions& options, std::ostream& out,
+                 std::ostream& err) {
+    auto fail = [&](const Status& s) {
+      err << ErrorLine("bench", model_path_, s) << "\n";
+      return kExitUsage;
+    };
+    ClientsBenchConfig config;
+    StatusOr<std::vector<int>> clients = ParseClientList(clients_);
+    if (!clients.ok()) return fail(clients.status());
+    StatusOr<ClientsMode> mode = ParseClientsMode(mode_);
+    if (!mode.ok()) return fail(mode.status());
+    StatusOr<std::shared_ptr<const ModelFile>> model =
+        LoadModelFromFile(model_path_);
+    if (!model.ok()) return fail(model.status());
+    config.model_path = model_path_;
+    config.model = *model;
+    config.options = options;
+    config.clients = *clients;
+    config.mode = *mode;
+    config.duration_s = duration_s_;
+    config.interpreters = interpreters_option_->count() > 0 ? interpreters_ : 0;
+    config.threads_given = threads_option_->count() > 0;
+    config.session_mode = session_mode_ == "latency"
+                              ? session::SessionMode::kLatency
+                              : session::SessionMode::kThroughput;
+    config.input_files = inputs_;
+    config.seed = seed_;
+    config.json = json_;
+    return RunClientsBench(config, out, err);
+  }
+
+  int RunStreams(const InterpreterOptions& options, std::ostream& out,
+                 std::ostream& err) {
+    StreamsBenchConfig config;
+    config.model_paths = {model_path_};
+    if (!models_.empty()) {
+      StatusOr<std::vector<std::string>> paths = SplitList(models_);
+      if (!paths.ok()) {
+        err << ErrorLine("bench", model_path_, paths.status()) << "\n";
+        return kExitUsage;
+      }
+      config.model_paths.insert(config.model_paths.end(), paths->begin(),
+                                paths->end());
+    }
+    for (const std::string& path : config.model_paths) {
+      StatusOr<std::shared_ptr<const ModelFile>> model =
+          LoadModelFromFile(path);
+      if (!model.ok()) {
+        err << ErrorLine("bench", path, model.status()) << "\n";
+        return kExitUsage;
+      }
+      config.models.push_back(*model);
+    }
+    config.options = options;
+    config.streams = streams_;
+    config.fps = fps_;
+    config.duration_s = duration_s_;
+    config.seed = seed_;
+    config.json = json_;
+    return RunStreamsBench(config, out, err);
+  }
+
+  // "a.tflite,b.tflite" -> paths; empty entries are kInvalidArgument.
+  static StatusOr<std::vector<std::string>> SplitList(const std::string& list) {
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (true) {
+      const size_t comma = list.find(',', start);
+      std::string item =
+          list.substr(start, comma == std::string::npos ? std::string::npos
+                                                        : comma - start);
+      if (item.empty()) {
+        return InvalidArgumentError("--models '" + list +
+                                    "' has an empty entry");
+      }
+      items.push_back(std::move(item));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return items;
+  }
+
   static uint64_t FileSize(const std::string& path) {
     std::error_code ec;
     const uintmax_t size = std::filesystem::file_size(path, ec);
@@ -446,6 +588,17 @@ class BenchCommand final : public Command {
   std::vector<std::string> inputs_;
   uint32_t seed_ = 1;
   bool json_ = false;
+  CLI::Option* threads_option_ = nullptr;
+  CLI::Option* interpreters_option_ = nullptr;
+  std::string clients_;
+  std::string mode_ = "session";
+  std::string session_mode_ = "throughput";
+  double duration_s_ = 5.0;
+  int streams_ = 0;
+  double fps_ = 30.0;
+  std::string models_;
+  int64_t sim_latency_us_ = -1;  // -1: not given (environment / default)
+  int64_t sim_switch_us_ = -1;
 };
 
 }  // namespace

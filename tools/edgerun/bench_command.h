@@ -15,6 +15,11 @@
 // `--json` prints one JSON document; its keys are documented in
 // docs/bench.md and only ever gain new members.
 //
+// Concurrency: --clients 1,2,4,8 --mode shared|mutex|pool|session
+// --duration S runs N closed-loop client threads per count (see
+// bench_clients.h); --streams N [--fps F] [--models B,C] [--sim-latency-us
+// US] runs the multi-camera case, direct vs scheduler (bench_streams.h).
+//
 // Exit codes: 0 measured; 1 an Invoke failed; 2 usage, model or init errors
 // (including a plan that leaves nodes on the CPU under
 // --require-full-delegation).
