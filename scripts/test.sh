@@ -3,8 +3,9 @@
 # (.ci/run). Steps:
 #   1. Release build + ctest (unit, golden, conformance, CLI suites)
 #   2. ASan+UBSan build (clang) of the suites that parse untrusted input or
-#      manage memory, run under the sanitizers; a TSAN build of the
-#      session, scheduler, interpreter and backend suites
+#      manage memory (incl. the OTA suites), run under the sanitizers; a
+#      TSAN build of the session, scheduler, interpreter, backend, bench
+#      client and OTA (hot swap, fetcher, updater) suites
 #   3. bounded libFuzzer run over load + full verification (~60 s)
 #   4. random mutations of the real models through the CLI (no crash/hang)
 # EDGERUN_SHARED_DIR overrides ../shared; EDGERUN_FUZZ_SECONDS the fuzz time;
@@ -29,7 +30,7 @@ if [ "${EDGERUN_SKIP_SANITIZERS:-0}" != 1 ]; then
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGERUN_SANITIZE="address;undefined"
   step "ASan+UBSan tests"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -j 2 -L "unit|fuzz-regression|cli" --timeout 600)
+    ctest --output-on-failure -j 2 -L "unit|fuzz-regression|cli|ota" --timeout 600)
 fi
 
 if [ "${EDGERUN_SKIP_SANITIZERS:-0}" != 1 ]; then
@@ -37,10 +38,12 @@ if [ "${EDGERUN_SKIP_SANITIZERS:-0}" != 1 ]; then
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DEDGERUN_SANITIZE=thread >/dev/null
   cmake --build build-tsan -j "$(nproc)" --target session_test session_stress_test \
-    runtime_test backend_integration_test sim_backend_test
+    runtime_test backend_integration_test sim_backend_test cli_bench_clients_test \
+    ota_managed_model_test ota_http_fetcher_test ota_update_e2e_test
   step "TSAN tests"
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --output-on-failure -j 2 -R "Session|Scheduler|Interpreter|Backend|Sim" --timeout 600)
+    ctest --output-on-failure -j 2 --timeout 600 \
+      -R "Session|Scheduler|Stream|SwapModel|Interpreter|SharedWeights|Backend|Sim|BenchClients|ManagedModel|HttpFetcher|UpdateE2e")
 fi
 
 if [ "${EDGERUN_SKIP_FUZZ:-0}" != 1 ] && [ -x scripts/fuzz.sh ]; then

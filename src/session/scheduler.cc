@@ -211,7 +211,11 @@ std::map<QueueKey, Item>::iterator Scheduler::Device::PickNext() {
 void Scheduler::Device::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu);
   while (true) {
-    work_cv.wait(lock, [&] { return stop || !queue.empty(); });
+    // `running` also counts inline runs (TryRunInline), so a worker waits
+    // for a free slot, not only for work.
+    work_cv.wait(lock, [&] {
+      return stop || (!queue.empty() && running < spec.slots);
+    });
     if (queue.empty()) return;  // stopping and drained
     Item item = std::move(queue.extract(PickNext()).mapped());
     item.DetachCancel();
@@ -504,6 +508,45 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
   d.work_cv.notify_one();
   if (options.deadline) d.reaper_cv.notify_one();
   return OkStatus();
+}
+
+std::optional<Status> Scheduler::TryRunInline(int device,
+                                              const WorkOptions& options,
+                                              const Work& work) {
+  if (device < 0 || device >= num_devices() || !work) return std::nullopt;
+  Device& d = *devices_[device];
+  std::unique_lock<std::mutex> lock(d.mu);
+  if (d.stop || !d.queue.empty() || d.running >= d.spec.slots) {
+    return std::nullopt;
+  }
+  if (options.cancel && options.cancel->cancelled()) {
+    d.Add(options.group, Counter::kCancelled);
+    return CancelledError("request cancelled before it was queued");
+  }
+  const Clock::time_point start = Clock::now();
+  if (options.deadline && start >= *options.deadline) {
+    d.Add(options.group, Counter::kDeadline);
+    return DeadlineExceededError("deadline passed before the request was queued");
+  }
+  d.Add(options.group, Counter::kRequests);
+  GroupState& group = d.groups[options.group];  // map nodes are stable
+  d.queue_wait.Record(Clock::duration::zero());
+  group.queue_wait.Record(Clock::duration::zero());
+  if (!d.has_last || d.last_group != options.group) ++d.counters.model_switches;
+  d.has_last = true;
+  d.last_group = options.group;
+  ++d.running;
+  lock.unlock();
+  Status result = work();
+  const Clock::time_point end = Clock::now();
+  lock.lock();
+  --d.running;
+  d.run.Record(end - start);
+  group.run.Record(end - start);
+  d.Add(options.group, result.ok() ? Counter::kCompleted : Counter::kErrors);
+  // A request queued while this one held the slot finds a waiting worker.
+  if (!d.queue.empty()) d.work_cv.notify_one();
+  return result;
 }
 
 DeviceStats Scheduler::stats(int device) const {

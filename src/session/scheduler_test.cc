@@ -54,6 +54,82 @@ std::unique_ptr<Scheduler> MakeScheduler(DeviceSpec spec) {
   return std::move(s).value();
 }
 
+TEST(SchedulerTest, InlineRunUsesTheCallerThreadAndHoldsASlot) {
+  auto sched = MakeScheduler({.name = "dev", .slots = 1});
+  std::thread::id ran_on;
+  std::optional<Status> r = sched->TryRunInline(0, {}, [&] {
+    ran_on = std::this_thread::get_id();
+    return OkStatus();
+  });
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->ok());
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+
+  // While an inline run holds the only slot, a queued item must wait, and a
+  // second inline attempt is refused (nullopt: go through Submit).
+  std::promise<void> inline_started;
+  std::promise<void> release_inline;
+  std::thread holder([&] {
+    std::optional<Status> held = sched->TryRunInline(0, {}, [&] {
+      inline_started.set_value();
+      release_inline.get_future().wait();
+      return OkStatus();
+    });
+    EXPECT_TRUE(held.has_value());
+  });
+  inline_started.get_future().wait();
+  EXPECT_FALSE(sched->TryRunInline(0, {}, [] { return OkStatus(); }).has_value());
+  std::atomic<bool> queued_ran{false};
+  Result queued;
+  ASSERT_TRUE(sched->Submit(0, {}, [&] {
+                queued_ran = true;
+                return OkStatus();
+              }, queued.done()).ok());
+  EXPECT_EQ(sched->stats(0).queued, 1u);  // the worker waits for the slot
+  EXPECT_FALSE(queued_ran.load());
+  release_inline.set_value();
+  holder.join();
+  EXPECT_TRUE(queued.Get().ok());
+  EXPECT_TRUE(queued_ran.load());
+
+  // Refused while something is queued, so inline runs never overtake.
+  Blocker blocker;
+  Result first, second;
+  ASSERT_TRUE(sched->Submit(0, {}, blocker.work(), first.done()).ok());
+  blocker.started.get_future().wait();
+  ASSERT_TRUE(sched->Submit(0, {}, [] { return OkStatus(); }, second.done()).ok());
+  EXPECT_FALSE(sched->TryRunInline(0, {}, [] { return OkStatus(); }).has_value());
+  blocker.release.set_value();
+  EXPECT_TRUE(first.Get().ok());
+  EXPECT_TRUE(second.Get().ok());
+
+  const DeviceStats st = sched->stats(0);
+  EXPECT_EQ(st.requests, 5u);
+  EXPECT_EQ(st.completed, 5u);
+  EXPECT_EQ(st.queue_wait.count, 5u);
+}
+
+TEST(SchedulerTest, InlineRunRefusesCancelledAndExpiredRequests) {
+  auto sched = MakeScheduler({.name = "dev", .slots = 1});
+  CancellationToken token;
+  token.Cancel();
+  bool ran = false;
+  auto work = [&] {
+    ran = true;
+    return OkStatus();
+  };
+  std::optional<Status> c = sched->TryRunInline(0, {.cancel = token}, work);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->code(), StatusCode::kCancelled);
+  std::optional<Status> d =
+      sched->TryRunInline(0, {.deadline = Clock::now() - 1ms}, work);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->code(), StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(sched->stats(0).cancelled, 1u);
+  EXPECT_EQ(sched->stats(0).deadline_exceeded, 1u);
+}
+
 TEST(SchedulerTest, CreateChecksDevices) {
   EXPECT_EQ(Scheduler::Create({}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Scheduler::Create({{.name = "cpu", .slots = 0}}).status().code(),

@@ -25,6 +25,11 @@ TensorInfo InfoOf(TensorRef t) { return {t.name(), t.type(), t.shape()}; }
 // done runs; work and done never overlap, so they need no lock.
 struct Session::Request {
   std::vector<TensorData> inputs;
+  // Run's inline path borrows the caller's inputs instead of copying them.
+  const std::vector<TensorData>* borrowed_inputs = nullptr;
+  const std::vector<TensorData>& input_list() const {
+    return borrowed_inputs != nullptr ? *borrowed_inputs : inputs;
+  }
   std::function<void(StatusOr<Outputs>)> done;
   Clock::time_point submitted;
   RunInfo* info = nullptr;
@@ -296,7 +301,7 @@ Status Session::Execute(Request& request) {
   } returner{this, pool.get(), index};
   request.generation = pool->generation;
 
-  const std::vector<TensorData>& inputs = request.inputs;
+  const std::vector<TensorData>& inputs = request.input_list();
   bool resized = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (interp->input(static_cast<int>(i)).shape() != inputs[i].shape) {
@@ -398,6 +403,44 @@ std::future<StatusOr<Session::Outputs>> Session::Submit(
 
 StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
                                         const RunOptions& options) {
+  // Idle device: run on the caller's thread (no hand-off to a worker and
+  // back). Only valid requests take this path; the queued path reports
+  // validation errors.
+  if (Validate(CurrentPool()->inputs, inputs).ok()) {
+    Request request;
+    request.submitted = Clock::now();
+    request.borrowed_inputs = &inputs;
+    request.info = options.info;
+    StatusOr<Outputs> result = InvalidArgumentError("unset");
+    request.done = [&result](StatusOr<Outputs> r) { result = std::move(r); };
+    WorkOptions wo;
+    wo.priority = options.priority;
+    wo.deadline = options.deadline;
+    wo.cancel = options.cancel;
+    wo.group = group_;
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      ++outstanding_;
+    }
+    std::optional<Status> ran = scheduler_->TryRunInline(
+        device_, wo, [this, &request]() -> Status { return Execute(request); });
+    if (ran.has_value()) {
+      {
+        std::lock_guard<std::mutex> lock(stats_mu_);
+        ++requests_;
+      }
+      if (ran->ok()) {
+        Finish(request, std::move(*request.outputs));
+      } else {
+        Finish(request, std::move(*ran));
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      if (--outstanding_ == 0) idle_cv_.notify_all();
+    }
+    if (ran.has_value()) return result;
+  }
   return Submit(inputs, options).get();
 }
 
