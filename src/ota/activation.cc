@@ -200,8 +200,17 @@ StatusOr<ActivatedModel> PrepareAndActivateModel(ModelStore& store, const std::s
   const int64_t from = ActiveVersion(store, name);
   const std::string what = "activate model " + name + " version " + std::to_string(version);
   // Any refusal before Activate: recorded, store untouched.
+  // Recorded in the store too, so the Updater does not offer the version
+  // again and the history says why (best effort: the refusal stands even
+  // when the record cannot be written).
   const auto reject = [&](const Status& s) {
     Emit(events, UpdateEventType::kRejected, name, version, from, s.message());
+    // Only verdicts on the version itself; I/O trouble may pass.
+    const StatusCode c = s.code();
+    if (c == StatusCode::kDataLoss || c == StatusCode::kFailedPrecondition ||
+        c == StatusCode::kInvalidArgument || c == StatusCode::kUnimplemented) {
+      (void)store.Reject(name, version, s.message());
+    }
     return s;
   };
 

@@ -160,11 +160,25 @@ TEST_F(ManagedModelTest, FailingSelfTestIsNeverActivated) {
   EXPECT_EQ((*out)[0].As<float>(), (std::vector<float>{3, 5, 7, 9}));
   const auto history1 = store_->History("m");
   ASSERT_TRUE(history1.ok());
+  bool recorded = false;
   for (const auto& e : *history1) {
-    if (e.version == 2) {
-      EXPECT_TRUE(e.event == "staged" || e.event == "committed") << e.event;
+    if (e.version != 2) continue;
+    EXPECT_TRUE(e.event == "staged" || e.event == "committed" || e.event == "rejected")
+        << e.event;
+    if (e.event == "rejected") {
+      recorded = true;
+      EXPECT_NE(e.reason.find("self-test"), std::string::npos) << e.reason;
     }
   }
+  EXPECT_TRUE(recorded) << "the self-test failure is in the store history";
+  // The store marks it rejected, so the Updater will not offer it again.
+  auto versions = store_->List("m");
+  ASSERT_TRUE(versions.ok());
+  bool rejected = false;
+  for (const auto& v : *versions) {
+    if (v.version == 2) rejected = v.rejected;
+  }
+  EXPECT_TRUE(rejected);
 }
 
 // 8 clients call Run in a loop while version 2 is swapped in: no request

@@ -678,6 +678,24 @@ Status ModelStore::Activate(const std::string& name, int64_t version,
   return OkStatus();
 }
 
+Status ModelStore::Reject(const std::string& name, int64_t version,
+                          const std::string& reason) {
+  RETURN_IF_ERROR(ValidateName(name));
+  RETURN_IF_ERROR(ValidateVersion(name, version));
+  std::lock_guard<std::mutex> lock(mu_);
+  State s = states_.count(name) ? states_[name] : State{};
+  if (s.active == version) {
+    return FailedPreconditionError("reject model " + name + " version " +
+                                   std::to_string(version) +
+                                   ": it is active (use Rollback)");
+  }
+  if (Contains(s.rejected, version)) return OkStatus();
+  s.rejected.push_back(version);
+  RETURN_IF_ERROR(WriteState(name, s));
+  AppendHistory(name, "rejected", version, s.active, reason);
+  return OkStatus();
+}
+
 Status ModelStore::MarkGood(const std::string& name) {
   RETURN_IF_ERROR(ValidateName(name));
   std::lock_guard<std::mutex> lock(mu_);

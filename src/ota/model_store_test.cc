@@ -138,6 +138,26 @@ TEST_F(ModelStoreTest, StageCommitActivateRollbackPinGc) {
   EXPECT_EQ((*store_->History("m"))[4].reason.empty(), true);
 }
 
+TEST_F(ModelStoreTest, RejectMarksAnInactiveVersionAndSurvivesRestart) {
+  Open();
+  Install(1);
+  Install(2, /*activate=*/false);
+  EXPECT_EQ(store_->Reject("m", 1, "x").code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store_->Reject("m", 2, "self-test failed: output 0").ok());
+  ASSERT_TRUE(store_->Reject("m", 2, "again").ok());  // idempotent
+  Open();
+  auto list = store_->List("m");
+  ASSERT_TRUE(list.ok());
+  for (const VersionInfo& v : *list) EXPECT_EQ(v.rejected, v.version == 2) << v.version;
+  const std::vector<std::string> events = Events();
+  EXPECT_EQ(std::count(events.begin(), events.end(), "rejected"), 1);
+  ExpectActive(1);
+  // An explicit activation clears the mark.
+  ASSERT_TRUE(store_->Activate("m", 2, "operator override").ok());
+  list = store_->List("m");
+  for (const VersionInfo& v : *list) EXPECT_FALSE(v.rejected) << v.version;
+}
+
 TEST_F(ModelStoreTest, DownloadResumesAcrossRestart) {
   Open();
   const std::string bytes = ModelBytes(7, kSize);

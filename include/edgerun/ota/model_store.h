@@ -105,8 +105,8 @@ struct VersionInfo {
 
 struct HistoryEvent {
   uint64_t time_micros = 0;
-  // staged, committed, commit_rejected, activated, marked_good, rolled_back,
-  // fallback, pinned, unpinned, gc_removed, recovered.
+  // staged, committed, commit_rejected, rejected, activated, marked_good,
+  // rolled_back, fallback, pinned, unpinned, gc_removed, recovered.
   std::string event;
   int64_t version = 0;
   int64_t from_version = 0;
@@ -152,6 +152,11 @@ class ModelStore {
   // active one becomes `previous`. kFailedPrecondition when pinned to another
   // version. Re-activating a rejected version clears its rejection.
   Status Activate(const std::string& name, int64_t version, const std::string& reason);
+  // Records that a committed, inactive version failed its checks before
+  // going live (self-test, full load): it is marked rejected (skipped by
+  // fallbacks and by the Updater) with a history event. An explicit
+  // Activate clears the mark. kFailedPrecondition for the active version.
+  Status Reject(const std::string& name, int64_t version, const std::string& reason);
   // The health window passed: last_good = active.
   Status MarkGood(const std::string& name);
   // Leaves the active version (marked rejected) for last_good, else
