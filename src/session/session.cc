@@ -344,6 +344,25 @@ void Session::Finish(Request& request, StatusOr<Outputs> result) {
   request.done(std::move(result));
 }
 
+WorkOptions Session::ToWorkOptions(const RunOptions& options) const {
+  WorkOptions wo;
+  wo.priority = options.priority;
+  wo.deadline = options.deadline;
+  wo.cancel = options.cancel;
+  wo.group = group_;
+  return wo;
+}
+
+void Session::BeginOutstanding() {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  ++outstanding_;
+}
+
+void Session::EndOutstanding() {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  if (--outstanding_ == 0) idle_cv_.notify_all();
+}
+
 void Session::SubmitWithCallback(std::vector<TensorData> inputs,
                                  const RunOptions& options,
                                  std::function<void(StatusOr<Outputs>)> done) {
@@ -360,20 +379,10 @@ void Session::SubmitWithCallback(std::vector<TensorData> inputs,
     Finish(*request, s);
     return;
   }
-  WorkOptions wo;
-  wo.priority = options.priority;
-  wo.deadline = options.deadline;
-  wo.cancel = options.cancel;
-  wo.group = group_;
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    ++outstanding_;
-  }
+  const WorkOptions wo = ToWorkOptions(options);
+  BeginOutstanding();
   // The last thing a request does: the destructor may proceed after it.
-  auto release = [this] {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    if (--outstanding_ == 0) idle_cv_.notify_all();
-  };
+  auto release = [this] { EndOutstanding(); };
   Status queued = scheduler_->Submit(
       device_, wo, [this, request]() -> Status { return Execute(*request); },
       [this, request, release](Status result) {
@@ -413,15 +422,8 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
     request.info = options.info;
     StatusOr<Outputs> result = InvalidArgumentError("unset");
     request.done = [&result](StatusOr<Outputs> r) { result = std::move(r); };
-    WorkOptions wo;
-    wo.priority = options.priority;
-    wo.deadline = options.deadline;
-    wo.cancel = options.cancel;
-    wo.group = group_;
-    {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      ++outstanding_;
-    }
+    const WorkOptions wo = ToWorkOptions(options);
+    BeginOutstanding();
     std::optional<Status> ran = scheduler_->TryRunInline(
         device_, wo, [this, &request]() -> Status { return Execute(request); });
     if (ran.has_value()) {
@@ -435,10 +437,7 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
         Finish(request, std::move(*ran));
       }
     }
-    {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      if (--outstanding_ == 0) idle_cv_.notify_all();
-    }
+    EndOutstanding();
     if (ran.has_value()) return result;
   }
   return Submit(inputs, options).get();

@@ -21,18 +21,9 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::GlobalGate;
-
-std::shared_ptr<const ModelFile> Must(StatusOr<std::shared_ptr<const ModelFile>> m) {
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *m : nullptr;
-}
-
-std::unique_ptr<Session> MakeSession(std::shared_ptr<const ModelFile> model,
-                                     SessionOptions options = {}) {
-  auto s = Session::Create(std::move(model), std::move(options));
-  EXPECT_TRUE(s.ok()) << s.status();
-  return s.ok() ? std::move(s).value() : nullptr;
-}
+using testing::MakeSession;
+using testing::Must;
+using testing::Reference;
 
 std::shared_ptr<Scheduler> MakeShared(std::vector<DeviceSpec> devices) {
   auto s = Scheduler::Create(std::move(devices));
@@ -42,25 +33,6 @@ std::shared_ptr<Scheduler> MakeShared(std::vector<DeviceSpec> devices) {
 
 TensorData In(float v) {
   return TensorData::From<float>(DataType::kFloat32, {1, 4}, {v, v, v, v});
-}
-
-// The outputs of one plain Interpreter on this thread.
-StatusOr<Session::Outputs> Reference(const std::shared_ptr<const ModelFile>& model,
-                                     const std::vector<TensorData>& inputs,
-                                     const InterpreterOptions& options = {}) {
-  ASSIGN_OR_RETURN(auto interp, Interpreter::Create(model, options));
-  RETURN_IF_ERROR(interp->AllocateTensors());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    RETURN_IF_ERROR(interp->SetInput(static_cast<int>(i), inputs[i].bytes));
-  }
-  RETURN_IF_ERROR(interp->Invoke());
-  Session::Outputs out;
-  for (int i = 0; i < interp->num_outputs(); ++i) {
-    TensorRef t = interp->output(i);
-    const auto* p = static_cast<const uint8_t*>(t.data());
-    out.push_back({t.type(), t.shape(), std::vector<uint8_t>(p, p + t.bytes())});
-  }
-  return out;
 }
 
 // Completion order of callback requests.

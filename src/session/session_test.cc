@@ -18,18 +18,8 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using testing::GlobalGate;
-
-std::shared_ptr<const ModelFile> Must(StatusOr<std::shared_ptr<const ModelFile>> m) {
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *m : nullptr;
-}
-
-std::unique_ptr<Session> MakeSession(std::shared_ptr<const ModelFile> model,
-                                     SessionOptions options = {}) {
-  auto s = Session::Create(std::move(model), std::move(options));
-  EXPECT_TRUE(s.ok()) << s.status();
-  return s.ok() ? std::move(s).value() : nullptr;
-}
+using testing::MakeSession;
+using testing::Must;
 
 TensorData Indices(std::vector<int32_t> v) {
   return TensorData::From(DataType::kInt32, {3}, v);

@@ -1,4 +1,6 @@
-// Small models and a blocking custom op for session and scheduler tests.
+// Small models, a blocking custom op and session helpers (create or fail
+// the test, single-threaded reference outputs) for session and scheduler
+// tests.
 //
 // Gate: the custom op "session-gate" copies its float input to its output;
 // while a Gate is closed, every Eval that reaches it blocks (and counts
@@ -8,15 +10,20 @@
 #ifndef EDGERUN_SESSION_SESSION_TEST_UTIL_H_
 #define EDGERUN_SESSION_SESSION_TEST_UTIL_H_
 
+#include <gtest/gtest.h>
+
 #include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgerun/format/model_builder.h"
 #include "edgerun/format/model_file.h"
+#include "edgerun/runtime/interpreter.h"
+#include "edgerun/session/session.h"
 #include "kernels/registry.h"
 
 namespace edgerun::session::testing {
@@ -156,6 +163,39 @@ inline StatusOr<std::shared_ptr<const ModelFile>> GateScaleModel(float scale) {
   g.AddCustomOperator("session-gate", {x}, {t});
   g.AddOperator(tfl::BuiltinOperator_MUL, {t, s}, {y});
   return Load(b.Finish());
+}
+
+// The model, or null after an EXPECT failure.
+inline std::shared_ptr<const ModelFile> Must(StatusOr<std::shared_ptr<const ModelFile>> m) {
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *m : nullptr;
+}
+
+// A session of `model`, or null after an EXPECT failure.
+inline std::unique_ptr<Session> MakeSession(std::shared_ptr<const ModelFile> model,
+                                            SessionOptions options = {}) {
+  auto s = Session::Create(std::move(model), std::move(options));
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+// The outputs of one plain Interpreter on this thread.
+inline StatusOr<Session::Outputs> Reference(const std::shared_ptr<const ModelFile>& model,
+                                            const std::vector<TensorData>& inputs,
+                                            const InterpreterOptions& options = {}) {
+  ASSIGN_OR_RETURN(auto interp, Interpreter::Create(model, options));
+  RETURN_IF_ERROR(interp->AllocateTensors());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    RETURN_IF_ERROR(interp->SetInput(static_cast<int>(i), inputs[i].bytes));
+  }
+  RETURN_IF_ERROR(interp->Invoke());
+  Session::Outputs out;
+  for (int i = 0; i < interp->num_outputs(); ++i) {
+    TensorRef t = interp->output(i);
+    const auto* p = static_cast<const uint8_t*>(t.data());
+    out.push_back({t.type(), t.shape(), std::vector<uint8_t>(p, p + t.bytes())});
+  }
+  return out;
 }
 
 }  // namespace edgerun::session::testing

@@ -209,6 +209,10 @@ class Session {
   // Runs one request on a leased interpreter (a scheduler worker calls it).
   Status Execute(Request& request);
   void Finish(Request& request, StatusOr<Outputs> result);
+  WorkOptions ToWorkOptions(const RunOptions& options) const;
+  // Requests accepted and not yet finished (the destructor waits for 0).
+  void BeginOutstanding();
+  void EndOutstanding();
   void AddFallbacks(int64_t delta);
   void AddDropped(uint64_t n);  // for Stream
 
