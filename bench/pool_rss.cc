@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/summary.h"
 #include "edgerun/format/model_file.h"
 #include "edgerun/runtime/interpreter.h"
 #include "edgerun/session/session.h"
@@ -37,6 +38,8 @@
 namespace edgerun {
 namespace {
 
+using bench::Summarize;
+using bench::Summary;
 using session::Session;
 using session::SessionOptions;
 using session::TensorData;
@@ -181,19 +184,6 @@ bool RunChildProcess(const std::string& self, const std::vector<std::string>& ar
   return true;
 }
 
-struct Summary {
-  double median = 0, min = 0, max = 0;
-};
-Summary Summarize(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  Summary s;
-  if (v.empty()) return s;
-  const size_t n = v.size();
-  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  s.min = v.front();
-  s.max = v.back();
-  return s;
-}
 std::string Json(const Summary& s) {
   std::ostringstream o;
   o.precision(6);

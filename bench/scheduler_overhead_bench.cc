@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/summary.h"
 #include "edgerun/format/byte_source.h"
 #include "edgerun/format/model_builder.h"
 #include "edgerun/format/model_file.h"
@@ -38,20 +39,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using edgerun::DataType;
 
-struct Summary {
-  double median = 0, min = 0, max = 0;
-};
-
-Summary Summarize(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  Summary s;
-  if (v.empty()) return s;
-  s.min = v.front();
-  s.max = v.back();
-  const size_t n = v.size();
-  s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  return s;
-}
+using edgerun::bench::Summarize;
+using edgerun::bench::Summary;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "scheduler_overhead_bench: %s\n", what.c_str());

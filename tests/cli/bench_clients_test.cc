@@ -12,29 +12,19 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "backends/sim/sim_device.h"
 #include "edgerun/format/model_builder.h"
+#include "tests/support/cli_runner.h"
 #include "tools/edgerun/command.h"
 
 namespace edgerun::cli {
 namespace {
 
 using ::testing::HasSubstr;
-
-int RunCli(const std::vector<std::string>& args, std::string* out,
-           std::string* err) {
-  std::ostringstream o, e;
-  std::vector<std::string> argv = {"edgerun"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const int code = Main(argv, o, e);
-  *out = o.str();
-  *err = e.str();
-  return code;
-}
+using testing::RunCli;
 
 // y = x + c, float32 [1, 16]; `c` makes models distinct. One file per
 // process and model (ctest may run this binary's tests in parallel).

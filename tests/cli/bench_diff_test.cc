@@ -11,9 +11,9 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "edgerun/format/model_builder.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/shared_data.h"
 #include "tools/edgerun/command.h"
 #include "tools/edgerun/diff_command.h"
@@ -24,17 +24,7 @@ namespace edgerun::cli {
 namespace {
 
 using ::testing::HasSubstr;
-
-int RunCli(const std::vector<std::string>& args, std::string* out,
-           std::string* err) {
-  std::ostringstream o, e;
-  std::vector<std::string> argv = {"edgerun"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const int code = Main(argv, o, e);
-  *out = o.str();
-  *err = e.str();
-  return code;
-}
+using testing::RunCli;
 
 int Lines(const std::string& s) {
   return static_cast<int>(std::count(s.begin(), s.end(), '\n'));

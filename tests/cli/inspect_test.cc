@@ -14,12 +14,12 @@
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "edgerun/format/model_builder.h"
 #include "format/tflite_generated.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/shared_data.h"
 #include "tools/edgerun/command.h"
 
@@ -28,23 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunResult RunCli(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"edgerun"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::ostringstream out, err;
-  RunResult r;
-  r.code = Main(argv, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using testing::RunCli;
+using testing::RunResult;
 
 size_t Lines(const std::string& s) {
   return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,29 +14,15 @@
 #include "edgerun/ota/publisher.h"
 #include "edgerun/ota/verifier.h"
 #include "format/tflite_generated.h"
+#include "tests/support/cli_runner.h"
 #include "tools/edgerun/command.h"
 
 namespace edgerun::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunResult RunCli(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"edgerun"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::ostringstream out, err;
-  RunResult r;
-  r.code = Main(argv, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using testing::RunCli;
+using testing::RunResult;
 
 std::vector<uint8_t> TinyModel() {
   ModelBuilder b;

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "edgerun/io/npy.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/shared_data.h"
 #include "tools/edgerun/command.h"
 #include "tools/edgerun/tensor_inputs.h"
@@ -18,6 +18,7 @@ namespace edgerun::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::RunCli;
 
 nlohmann::json Manifest() {
   std::ifstream in(testing::GoldenDir() + "/manifest.json");
@@ -113,16 +114,6 @@ TEST_F(RunInputsTest, NpyConversionAndErrors) {
   std::ofstream(dir + "/raw.bin") << "abcd";
   auto raw = LoadInputFile(dir + "/raw.bin", spec);
   EXPECT_THAT(raw.status().message(), HasSubstr("raw input has 4 bytes"));
-}
-
-int RunCli(const std::vector<std::string>& args, std::string* out, std::string* err) {
-  std::ostringstream o, e;
-  std::vector<std::string> argv = {"edgerun"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const int code = Main(argv, o, e);
-  *out = o.str();
-  *err = e.str();
-  return code;
 }
 
 TEST_F(RunInputsTest, RunPrintsTopKAndWritesOutputs) {

@@ -21,6 +21,8 @@
 namespace edgerun::session {
 namespace {
 
+using testing::Reference;
+
 // A model, its session and the expected outputs of each input set, computed
 // by one plain Interpreter on one thread.
 struct Case {
@@ -52,23 +54,6 @@ std::vector<TensorData> RandomInputs(const Session& s, std::mt19937& rng) {
     in.push_back(std::move(t));
   }
   return in;
-}
-
-StatusOr<Session::Outputs> Reference(const std::shared_ptr<const ModelFile>& model,
-                                     const std::vector<TensorData>& inputs) {
-  ASSIGN_OR_RETURN(auto interp, Interpreter::Create(model));
-  RETURN_IF_ERROR(interp->AllocateTensors());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    RETURN_IF_ERROR(interp->SetInput(static_cast<int>(i), inputs[i].bytes));
-  }
-  RETURN_IF_ERROR(interp->Invoke());
-  Session::Outputs out;
-  for (int i = 0; i < interp->num_outputs(); ++i) {
-    TensorRef t = interp->output(i);
-    const auto* p = static_cast<const uint8_t*>(t.data());
-    out.push_back({t.type(), t.shape(), std::vector<uint8_t>(p, p + t.bytes())});
-  }
-  return out;
 }
 
 void AddCase(std::vector<Case>& cases, std::string name,

@@ -21,6 +21,7 @@
 #include "edgerun/base/fault_injection_env.h"
 #include "edgerun/ota/managed_model.h"
 #include "tests/ota/activation_test_util.h"
+#include "tests/ota/crash_helper_util.h"
 
 namespace edgerun::ota {
 namespace {
@@ -80,16 +81,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   edgerun::FaultInjectionEnv env(edgerun::Env::Default());
-  if (const char* at = std::getenv("EDGERUN_CRASH_AT"); at != nullptr && *at != '\0') {
-    env.SetCrashHook(edgerun::FaultInjectionEnv::KillAt(std::atoi(at)));
-  }
-  const edgerun::Status s = edgerun::ota::Run(env, root, scenario);
-  if (!s.ok()) {
-    std::fprintf(stderr, "ota_activation_crash_helper: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  if (list) {
-    for (const auto& name : env.crash_points()) std::printf("%s\n", name.c_str());
-  }
-  return 0;
+  edgerun::ota::testing::ArmCrashAtFromEnvironment(env);
+  return edgerun::ota::testing::FinishCrashHelper("ota_activation_crash_helper", env, edgerun::ota::Run(env, root, scenario), list);
 }

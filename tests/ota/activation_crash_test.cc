@@ -5,16 +5,14 @@
 // active model (v2 or v3, hash-checked, full-verified load), never an
 // unverified one, and a ManagedModel must serve it (restarting v3's health
 // window when v3 was never marked good).
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <set>
 
 #include "edgerun/ota/managed_model.h"
 #include "tests/ota/activation_test_util.h"
+#include "tests/ota/crash_test_util.h"
 
 #ifndef EDGERUN_OTA_ACTIVATION_CRASH_HELPER
 #error "EDGERUN_OTA_ACTIVATION_CRASH_HELPER must name the helper binary"
@@ -23,9 +21,13 @@
 namespace edgerun::ota {
 namespace {
 
+using testing::CrashPointList;
+using testing::ExitedOk;
 using testing::GatherModelBytes;
 using testing::GatherSelfTest;
 using testing::InstallModel;
+using testing::KilledAtCrashPoint;
+using testing::RunCrashHelper;
 
 // Salted so that every version has distinct bytes.
 std::string VersionBytes(int64_t version) {
@@ -51,49 +53,17 @@ class ActivationCrashTest : public ::testing::Test {
     ASSERT_TRUE(InstallModel(**store, "m", 3, VersionBytes(3), GatherSelfTest(2)).ok());
   }
 
-  pid_t Spawn(const std::string& root, const std::string& scenario, int crash_at, int out_fd) {
-    std::vector<std::string> args = {EDGERUN_OTA_ACTIVATION_CRASH_HELPER, "--root", root,
-                                      "--scenario", scenario};
-    if (out_fd >= 0) args.push_back("--list");
-    const std::string crash = std::to_string(crash_at);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      if (out_fd >= 0) ::dup2(out_fd, STDOUT_FILENO);
-      if (crash_at > 0) {
-        ::setenv("EDGERUN_CRASH_AT", crash.c_str(), 1);
-      } else {
-        ::unsetenv("EDGERUN_CRASH_AT");
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-  static int Wait(pid_t pid) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return status;
+  std::vector<std::string> HelperArgs(const std::string& root, const std::string& scenario) {
+    return {EDGERUN_OTA_ACTIVATION_CRASH_HELPER, "--root", root, "--scenario", scenario};
   }
 
   std::vector<std::string> ListCrashPoints(const std::string& scenario) {
     const std::string root = JoinPath(dir_, "list-" + scenario);
     MakeStore(root);
-    const std::string out = JoinPath(dir_, "points.txt");
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int status = Wait(Spawn(root, scenario, 0, fd));
-    ::close(fd);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-    std::vector<std::string> points;
-    const std::string text = *env_->ReadFileToString(out);
-    size_t pos = 0;
-    for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-      points.push_back(text.substr(pos, nl - pos));
-    }
-    return points;
+    const CrashPointList list =
+        testing::ListCrashPoints(HelperArgs(root, scenario), JoinPath(dir_, "points.txt"));
+    EXPECT_TRUE(ExitedOk(list.status)) << list.status;
+    return list.points;
   }
 
   // Returns the active version after recovery.
@@ -149,8 +119,8 @@ class ActivationCrashTest : public ::testing::Test {
     for (size_t i = 1; i <= points.size(); ++i) {
       const std::string root = JoinPath(dir_, "run" + std::to_string(i));
       MakeStore(root);
-      const int status = Wait(Spawn(root, scenario, static_cast<int>(i), -1));
-      ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      const int status = RunCrashHelper(HelperArgs(root, scenario), static_cast<int>(i));
+      ASSERT_TRUE(KilledAtCrashPoint(status))
           << "crash point " << i << " (" << points[i - 1] << ") did not kill: " << status;
       seen.insert(CheckAfterCrash(root, scenario + " crash point " + std::to_string(i) + " " +
                                             points[i - 1]));
@@ -177,8 +147,8 @@ TEST_F(ActivationCrashTest, HelperCompletesWithoutKill) {
   for (const std::string scenario : {"commit", "rollback"}) {
     const std::string root = JoinPath(dir_, "full-" + scenario);
     MakeStore(root);
-    const int status = Wait(Spawn(root, scenario, 0, -1));
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << scenario << " " << status;
+    const int status = RunCrashHelper(HelperArgs(root, scenario), 0);
+    ASSERT_TRUE(ExitedOk(status)) << scenario << " " << status;
     auto store = ModelStore::Open(env_, root, {});
     ASSERT_TRUE(store.ok());
     EXPECT_EQ((*store)->Active("m")->version, scenario == "commit" ? 3 : 2) << scenario;

@@ -14,6 +14,7 @@
 
 #include "edgerun/base/fault_injection_env.h"
 #include "edgerun/ota/model_store.h"
+#include "tests/ota/crash_helper_util.h"
 #include "tests/ota/store_test_util.h"
 
 namespace edgerun::ota {
@@ -81,16 +82,6 @@ int main(int argc, char** argv) {
   }
   if (root.empty() || (scenario != "update" && scenario != "rollback")) return 2;
   edgerun::FaultInjectionEnv env(edgerun::Env::Default());
-  if (const char* at = std::getenv("EDGERUN_CRASH_AT"); at != nullptr && *at != '\0') {
-    env.SetCrashHook(edgerun::FaultInjectionEnv::KillAt(std::atoi(at)));
-  }
-  const edgerun::Status s = edgerun::ota::Run(env, root, scenario, size, bundled);
-  if (!s.ok()) {
-    std::fprintf(stderr, "ota_store_crash_helper: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  if (list) {
-    for (const auto& name : env.crash_points()) std::printf("%s\n", name.c_str());
-  }
-  return 0;
+  edgerun::ota::testing::ArmCrashAtFromEnvironment(env);
+  return edgerun::ota::testing::FinishCrashHelper("ota_store_crash_helper", env, edgerun::ota::Run(env, root, scenario, size, bundled), list);
 }

@@ -4,7 +4,6 @@
 // every crash point in turn, and at random times; after each kill the store
 // must open, serve version 2 or 3 with a correct hash (never a partial
 // file), and take a further update.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "edgerun/ota/model_store.h"
+#include "tests/ota/crash_test_util.h"
 #include "tests/ota/store_test_util.h"
 
 #ifndef EDGERUN_OTA_CRASH_HELPER
@@ -25,8 +25,14 @@
 namespace edgerun::ota {
 namespace {
 
+using testing::CrashPointList;
+using testing::ExitedOk;
 using testing::InstallVersion;
+using testing::KilledAtCrashPoint;
 using testing::ModelBytes;
+using testing::RunCrashHelper;
+using testing::SpawnCrashHelper;
+using testing::WaitForChild;
 
 constexpr size_t kSmall = 256 * 1024;    // 4 chunks
 constexpr size_t kLarge = 1024 * 1024;   // 16 chunks, for random kills
@@ -73,54 +79,20 @@ class StoreCrashTest : public ::testing::Test {
     }
   }
 
-  // Starts the helper; stdout goes to `out_fd` when >= 0.
-  pid_t Spawn(const std::string& root, const std::string& scenario, size_t size,
-              int crash_at, bool list, int out_fd) {
-    std::vector<std::string> args = {EDGERUN_OTA_CRASH_HELPER, "--root", root, "--scenario",
-                                      scenario, "--size", std::to_string(size)};
-    if (list) args.push_back("--list");
-    const std::string crash = crash_at > 0 ? std::to_string(crash_at) : "";
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      if (out_fd >= 0) ::dup2(out_fd, STDOUT_FILENO);
-      if (crash_at > 0) {
-        ::setenv("EDGERUN_CRASH_AT", crash.c_str(), 1);
-      } else {
-        ::unsetenv("EDGERUN_CRASH_AT");
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-
-  static int Wait(pid_t pid) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return status;
+  std::vector<std::string> HelperArgs(const std::string& root, const std::string& scenario,
+                                      size_t size) {
+    return {EDGERUN_OTA_CRASH_HELPER, "--root", root, "--scenario", scenario,
+            "--size", std::to_string(size)};
   }
 
   // The crash points of a full run of `scenario`, in order.
   std::vector<std::string> ListCrashPoints(const std::string& scenario) {
     const std::string root = JoinPath(dir_, "list-" + scenario);
     MakeStore(root, kSmall);
-    const std::string out = JoinPath(dir_, "points.txt");
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const pid_t pid = Spawn(root, scenario, kSmall, 0, true, fd);
-    ::close(fd);
-    const int status = Wait(pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-    std::vector<std::string> points;
-    const std::string text = *env_->ReadFileToString(out);
-    size_t pos = 0;
-    for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-      points.push_back(text.substr(pos, nl - pos));
-    }
-    return points;
+    const CrashPointList list = testing::ListCrashPoints(HelperArgs(root, scenario, kSmall),
+                                                         JoinPath(dir_, "points.txt"));
+    EXPECT_TRUE(ExitedOk(list.status)) << list.status;
+    return list.points;
   }
 
   // The assertions after a crash. Returns the version that was active.
@@ -170,8 +142,9 @@ class StoreCrashTest : public ::testing::Test {
     for (size_t i = 1; i <= points.size(); ++i) {
       const std::string root = Root(static_cast<int>(i));
       MakeStore(root, kSmall);
-      const int status = Wait(Spawn(root, scenario, kSmall, static_cast<int>(i), false, -1));
-      ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      const int status =
+          RunCrashHelper(HelperArgs(root, scenario, kSmall), static_cast<int>(i));
+      ASSERT_TRUE(KilledAtCrashPoint(status))
           << "crash point " << i << " (" << points[i - 1] << ") did not kill: " << status;
       seen_active.insert(CheckAfterCrash(
           root, kSmall, scenario + " crash point " + std::to_string(i) + " " + points[i - 1]));
@@ -200,8 +173,8 @@ TEST_F(StoreCrashTest, KillAtEveryCrashPointDuringRollbackAndGc) {
 TEST_F(StoreCrashTest, HelperRunsToCompletionWithoutKill) {
   const std::string root = Root(0);
   MakeStore(root, kSmall);
-  const int status = Wait(Spawn(root, "update", kSmall, 0, false, -1));
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const int status = RunCrashHelper(HelperArgs(root, "update", kSmall), 0);
+  ASSERT_TRUE(ExitedOk(status));
   auto store = ModelStore::Open(env_, root, {});
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->Active("m")->version, 3);
@@ -216,8 +189,8 @@ TEST_F(StoreCrashTest, RandomKills) {
   const std::string timing_root = Root(0);
   MakeStore(timing_root, kLarge);
   const auto start = std::chrono::steady_clock::now();
-  const int status = Wait(Spawn(timing_root, "update", kLarge, 0, false, -1));
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const int status = RunCrashHelper(HelperArgs(timing_root, "update", kLarge), 0);
+  ASSERT_TRUE(ExitedOk(status));
   const auto full = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
@@ -229,14 +202,14 @@ TEST_F(StoreCrashTest, RandomKills) {
     const std::string scenario = i % 3 == 0 ? "rollback" : "update";
     MakeStore(root, kLarge);
     const int64_t after = delay(rng);
-    const pid_t pid = Spawn(root, scenario, kLarge, 0, false, -1);
+    const pid_t pid = SpawnCrashHelper(HelperArgs(root, scenario, kLarge), 0);
     std::this_thread::sleep_for(std::chrono::microseconds(after));
     ::kill(pid, SIGKILL);
-    const int st = Wait(pid);
+    const int st = WaitForChild(pid);
     if (WIFSIGNALED(st)) {
       ++killed;
     } else {
-      ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+      ASSERT_TRUE(ExitedOk(st)) << st;
     }
     CheckAfterCrash(root, kLarge,
                     "random kill " + std::to_string(i) + " after " + std::to_string(after) +

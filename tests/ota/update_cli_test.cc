@@ -7,33 +7,20 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "src/ota/testing/loopback_server.h"
 #include "tests/ota/update_test_util.h"
+#include "tests/support/cli_runner.h"
 #include "tools/edgerun/command.h"
 
 namespace edgerun::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct RunResult {
-  int code = -1;
-  std::string out, err;
-};
-
-RunResult RunCli(std::vector<std::string> args) {
-  args.insert(args.begin(), "edgerun");
-  std::ostringstream out, err;
-  RunResult r;
-  r.code = Main(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using testing::RunCli;
+using testing::RunResult;
 
 class UpdateCliTest : public ::testing::Test {
  protected:

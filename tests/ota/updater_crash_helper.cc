@@ -15,6 +15,7 @@
 #include "edgerun/base/fault_injection_env.h"
 #include "edgerun/ota/activation.h"
 #include "edgerun/ota/updater.h"
+#include "tests/ota/crash_helper_util.h"
 
 namespace edgerun::ota {
 namespace {
@@ -64,16 +65,6 @@ int main(int argc, char** argv) {
   }
   if (store.empty() || repo.empty() || root.empty()) return 2;
   edgerun::FaultInjectionEnv env(edgerun::Env::Default());
-  if (const char* at = std::getenv("EDGERUN_CRASH_AT"); at != nullptr && *at != '\0') {
-    env.SetCrashHook(edgerun::FaultInjectionEnv::KillAt(std::atoi(at)));
-  }
-  const edgerun::Status s = edgerun::ota::Run(env, store, repo, root);
-  if (!s.ok()) {
-    std::fprintf(stderr, "ota_updater_crash_helper: %s\n", s.ToString().c_str());
-    return 1;
-  }
-  if (list) {
-    for (const auto& name : env.crash_points()) std::printf("%s\n", name.c_str());
-  }
-  return 0;
+  edgerun::ota::testing::ArmCrashAtFromEnvironment(env);
+  return edgerun::ota::testing::FinishCrashHelper("ota_updater_crash_helper", env, edgerun::ota::Run(env, store, repo, root), list);
 }

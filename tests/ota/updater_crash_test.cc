@@ -5,20 +5,17 @@
 // point i. Afterwards the store must open, serve version 1 or 2 with the
 // published bytes (never a partial file), and a rerun must finish the
 // update to 2 and leave no staging area behind.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "edgerun/ota/updater.h"
 #include "src/ota/testing/loopback_server.h"
+#include "tests/ota/crash_test_util.h"
 #include "tests/ota/update_test_util.h"
 
 #ifndef EDGERUN_OTA_UPDATER_CRASH_HELPER
@@ -30,7 +27,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::AdderModel;
+using testing::CrashPointList;
+using testing::ExitedOk;
+using testing::KilledAtCrashPoint;
 using testing::ReadFile;
+using testing::RunCrashHelper;
 
 constexpr int32_t kFloats = 24 * 1024;  // ~96 KiB: several download chunks
 
@@ -51,7 +52,8 @@ class UpdaterCrashTest : public ::testing::Test {
     server_ = std::move(*server);
     // The template store: version 1 installed by a helper run.
     template_ = (dir_ / "template").string();
-    ASSERT_EQ(RunHelper(template_, 0, false, -1), 0);
+    const int status = RunHelper(template_);
+    ASSERT_TRUE(ExitedOk(status)) << status;
     ASSERT_TRUE(repo_->Publish("m", 2, kFloats).ok());
   }
   void TearDown() override {
@@ -59,33 +61,13 @@ class UpdaterCrashTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // Starts the helper and waits; returns the raw wait status (or exit code
-  // when it exited normally and `exit_code` is wanted: crash_at == 0).
-  int RunHelper(const std::string& store, int crash_at, bool list, int out_fd) {
-    std::vector<std::string> args = {EDGERUN_OTA_UPDATER_CRASH_HELPER, "--store", store,
-                                      "--repo", server_->Url(""), "--root", root_path_};
-    if (list) args.push_back("--list");
-    const std::string crash = std::to_string(crash_at);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      if (out_fd >= 0) ::dup2(out_fd, STDOUT_FILENO);
-      if (crash_at > 0) {
-        ::setenv("EDGERUN_CRASH_AT", crash.c_str(), 1);
-      } else {
-        ::unsetenv("EDGERUN_CRASH_AT");
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (crash_at == 0) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return status;
+  std::vector<std::string> HelperArgs(const std::string& store) {
+    return {EDGERUN_OTA_UPDATER_CRASH_HELPER, "--store", store, "--repo", server_->Url(""),
+            "--root", root_path_};
   }
+  // Runs the helper on `store` to completion without a kill; returns the
+  // raw wait status.
+  int RunHelper(const std::string& store) { return RunCrashHelper(HelperArgs(store), 0); }
 
   void CopyStore(const std::string& to) {
     fs::copy(template_, to, fs::copy_options::recursive);
@@ -95,15 +77,11 @@ class UpdaterCrashTest : public ::testing::Test {
   std::vector<std::string> ListCrashPoints() {
     const std::string store = (dir_ / "list").string();
     CopyStore(store);
-    const std::string out = (dir_ / "points.txt").string();
-    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    EXPECT_EQ(RunHelper(store, 0, true, fd), 0);
-    ::close(fd);
-    std::vector<std::string> points;
-    std::istringstream in(ReadFile(out));
-    for (std::string line; std::getline(in, line);) points.push_back(line);
+    const CrashPointList list =
+        testing::ListCrashPoints(HelperArgs(store), (dir_ / "points.txt").string());
+    EXPECT_TRUE(ExitedOk(list.status)) << list.status;
     fs::remove_all(store);
-    return points;
+    return list.points;
   }
 
   // The checks after a kill. Returns the version that was active.
@@ -131,7 +109,8 @@ class UpdaterCrashTest : public ::testing::Test {
       }
     }
     // A rerun completes the update.
-    EXPECT_EQ(RunHelper(root, 0, false, -1), 0);
+    const int status = RunHelper(root);
+    EXPECT_TRUE(ExitedOk(status)) << status;
     auto store = ModelStore::Open(Env::Default(), root);
     EXPECT_TRUE(store.ok());
     if (!store.ok()) return was;
@@ -161,8 +140,8 @@ TEST_F(UpdaterCrashTest, KillAtEveryCrashPointOfAnUpdate) {
     SCOPED_TRACE("crash point " + std::to_string(i) + " " + points[i - 1]);
     const std::string root = (dir_ / ("run" + std::to_string(i))).string();
     CopyStore(root);
-    const int status = RunHelper(root, static_cast<int>(i), false, -1);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+    const int status = RunCrashHelper(HelperArgs(root), static_cast<int>(i));
+    ASSERT_TRUE(KilledAtCrashPoint(status))
         << "did not kill: " << status;
     seen.insert(CheckAfterCrash(root));
     fs::remove_all(root);

@@ -563,15 +563,11 @@ int RunClientsBench(const ClientsBenchConfig& config, std::ostream& out,
         {"seed", config.seed},
         {"inputs", work->description()},
         {"check_every", work->check_every()}};
-    j["host"] = {{"hardware_threads", HardwareThreads()},
-                 {"load_average_1m_start", load_start},
-                 {"load_average_1m_end", LoadAverage1m()}};
+    j["host"] = HostJson(HardwareThreads(), load_start);
     nlohmann::json list = nlohmann::json::array();
     for (const Point& p : points) list.push_back(PointJson(p));
     j["points"] = list;
-    j["ok"] = !verdict.has_value();
-    j["error"] = verdict ? nlohmann::json(verdict->ToString()) : nullptr;
-    out << j.dump(2) << "\n";
+    WriteJsonReport(j, verdict, out);
   }
   if (verdict) return fail(*verdict, kExitFailure);
   return kExitOk;

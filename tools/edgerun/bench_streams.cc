@@ -426,16 +426,12 @@ int RunStreamsBench(const StreamsBenchConfig& config, std::ostream& out,
       j["config"]["sim_latency_us"] = sim_config.latency.count();
       j["config"]["sim_switch_us"] = sim_config.switch_cost.count();
     }
-    j["host"] = {{"hardware_threads", std::thread::hardware_concurrency()},
-                 {"load_average_1m_start", load_start},
-                 {"load_average_1m_end", LoadAverage1m()}};
+    j["host"] = HostJson(std::thread::hardware_concurrency(), load_start);
     nlohmann::json list = nlohmann::json::array();
     for (const StrategyResult& r : results)
       list.push_back(StrategyJson(r, config));
     j["strategies"] = list;
-    j["ok"] = !verdict.has_value();
-    j["error"] = verdict ? nlohmann::json(verdict->ToString()) : nullptr;
-    out << j.dump(2) << "\n";
+    WriteJsonReport(j, verdict, out);
   }
   if (verdict) return fail(*verdict, kExitFailure);
   return kExitOk;

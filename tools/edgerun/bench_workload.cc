@@ -162,4 +162,17 @@ double LoadAverage1m() {
   return load;
 }
 
+nlohmann::json HostJson(int64_t hardware_threads, double load_start) {
+  return {{"hardware_threads", hardware_threads},
+          {"load_average_1m_start", load_start},
+          {"load_average_1m_end", LoadAverage1m()}};
+}
+
+void WriteJsonReport(nlohmann::json& report,
+                     const std::optional<Status>& verdict, std::ostream& out) {
+  report["ok"] = !verdict.has_value();
+  report["error"] = verdict ? nlohmann::json(verdict->ToString()) : nullptr;
+  out << report.dump(2) << "\n";
+}
+
 }  // namespace edgerun::cli

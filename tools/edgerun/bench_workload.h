@@ -5,8 +5,8 @@
 // comparison that turns a wrong output into an error.
 //
 // Also: running one request on an interpreter (SetInput, Invoke, copy the
-// outputs) and small reporting helpers shared by bench_clients.cc and
-// bench_streams.cc.
+// outputs) and small reporting helpers (device, load, JSON report) shared
+// by bench_clients.cc and bench_streams.cc.
 //
 // Ownership: a Workload owns its inputs and reference outputs (plain
 // values); it keeps no interpreter.
@@ -19,6 +19,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -86,6 +89,15 @@ std::string DeviceDescription(const std::vector<std::string>& backends);
 
 // The 1-minute load average, or -1 where /proc/loadavg is missing.
 double LoadAverage1m();
+
+// The "host" object of a JSON report: `hardware_threads` and the 1-minute
+// load average at the start (`load_start`) and now, at the end.
+nlohmann::json HostJson(int64_t hardware_threads, double load_start);
+
+// Sets `report`'s "ok" and "error" from `verdict` (the first failure, if
+// any) and writes it, indented, with a newline, to `out`.
+void WriteJsonReport(nlohmann::json& report,
+                     const std::optional<Status>& verdict, std::ostream& out);
 
 }  // namespace edgerun::cli
 
