@@ -41,7 +41,7 @@ if [ "${EDGERUN_SKIP_SANITIZERS:-0}" != 1 ]; then
     runtime_test backend_integration_test sim_backend_test cli_bench_clients_test \
     ota_managed_model_test ota_http_fetcher_test ota_update_e2e_test
   step "TSAN tests"
-  (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
     ctest --output-on-failure -j 2 --timeout 600 \
       -R "Session|Scheduler|Stream|SwapModel|Interpreter|SharedWeights|Backend|Sim|BenchClients|ManagedModel|HttpFetcher|UpdateE2e")
 fi
