@@ -192,9 +192,21 @@ StatusOr<uint64_t> ManagedModel::Install(std::shared_ptr<const ModelFile> model,
                                          const std::string& sha256) {
   const std::shared_ptr<Served> current = Current();
   uint64_t generation = 0;
+  // The generation -> version entry is made BEFORE requests can run on the
+  // new model: a request finishing right after the switch must already map
+  // to the new version (control_mu_ serializes swaps, so the session's next
+  // generation is known).
   if (SameServingOptions(current->options, options)) {
-    RETURN_IF_ERROR(current->session->SwapModel(model));
-    generation = current->generation_offset + current->session->model_generation();
+    generation = current->generation_offset + current->session->model_generation() + 1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      generation_versions_[generation] = version;
+    }
+    if (Status s = current->session->SwapModel(model); !s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      generation_versions_.erase(generation);
+      return s;
+    }
   } else {
     // New options (device policy): a new Session, built aside.
     auto next = std::make_shared<Served>();
@@ -206,6 +218,7 @@ StatusOr<uint64_t> ManagedModel::Install(std::shared_ptr<const ModelFile> model,
     generation = next->generation_offset + next->session->model_generation();
     {
       std::lock_guard<std::mutex> lock(mu_);
+      generation_versions_[generation] = version;
       served_ = next;
     }
     retired_.push_back(current);  // destroyed by ReapRetired once idle
