@@ -182,6 +182,12 @@ struct Scheduler::Device {
   std::vector<std::thread> workers;
   std::thread reaper;
 
+  // With `lock` (on mu) held: occupies a slot, runs `work` unlocked and
+  // records queue wait, run time, model switch and outcome. Shared by the
+  // workers and TryRunInline so both count a dispatch the same way.
+  Status RunInSlot(std::unique_lock<std::mutex>& lock, uint64_t group,
+                   Clock::duration waited, Clock::time_point start,
+                   const Scheduler::Work& work);
   void WorkerLoop();
   void ReaperLoop();
   void CancelQueued(const QueueKey& key);
@@ -206,6 +212,28 @@ std::map<QueueKey, Item>::iterator Scheduler::Device::PickNext() {
   }
   for (auto it = head; it != pick; ++it) ++it->second.bypassed;
   return pick;
+}
+
+Status Scheduler::Device::RunInSlot(std::unique_lock<std::mutex>& lock,
+                                    uint64_t group_id, Clock::duration waited,
+                                    Clock::time_point start,
+                                    const Scheduler::Work& work) {
+  GroupState& group = groups[group_id];  // map nodes are stable
+  queue_wait.Record(waited);
+  group.queue_wait.Record(waited);
+  if (!has_last || last_group != group_id) ++counters.model_switches;
+  has_last = true;
+  last_group = group_id;
+  ++running;
+  lock.unlock();
+  Status result = work();
+  const Clock::time_point end = Clock::now();
+  lock.lock();
+  --running;
+  run.Record(end - start);
+  group.run.Record(end - start);
+  Add(group_id, result.ok() ? Counter::kCompleted : Counter::kErrors);
+  return result;
 }
 
 void Scheduler::Device::WorkerLoop() {
@@ -237,21 +265,7 @@ void Scheduler::Device::WorkerLoop() {
       lock.lock();
       continue;
     }
-    GroupState& group = groups[item.group];  // map nodes are stable
-    queue_wait.Record(start - item.enqueued);
-    group.queue_wait.Record(start - item.enqueued);
-    if (!has_last || last_group != item.group) ++counters.model_switches;
-    has_last = true;
-    last_group = item.group;
-    ++running;
-    lock.unlock();
-    Status result = item.work();
-    const Clock::time_point end = Clock::now();
-    lock.lock();
-    --running;
-    run.Record(end - start);
-    group.run.Record(end - start);
-    Add(item.group, result.ok() ? Counter::kCompleted : Counter::kErrors);
+    Status result = RunInSlot(lock, item.group, start - item.enqueued, start, item.work);
     // Stats are final before done runs, so a caller woken by done sees them.
     lock.unlock();
     item.done(std::move(result));
@@ -529,21 +543,8 @@ std::optional<Status> Scheduler::TryRunInline(int device,
     return DeadlineExceededError("deadline passed before the request was queued");
   }
   d.Add(options.group, Counter::kRequests);
-  GroupState& group = d.groups[options.group];  // map nodes are stable
-  d.queue_wait.Record(Clock::duration::zero());
-  group.queue_wait.Record(Clock::duration::zero());
-  if (!d.has_last || d.last_group != options.group) ++d.counters.model_switches;
-  d.has_last = true;
-  d.last_group = options.group;
-  ++d.running;
-  lock.unlock();
-  Status result = work();
-  const Clock::time_point end = Clock::now();
-  lock.lock();
-  --d.running;
-  d.run.Record(end - start);
-  group.run.Record(end - start);
-  d.Add(options.group, result.ok() ? Counter::kCompleted : Counter::kErrors);
+  Status result =
+      d.RunInSlot(lock, options.group, Clock::duration::zero(), start, work);
   // A request queued while this one held the slot finds a waiting worker.
   if (!d.queue.empty()) d.work_cv.notify_one();
   return result;
