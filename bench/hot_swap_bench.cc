@@ -32,17 +32,23 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/session_inputs.h"
+#include "bench/summary.h"
 #include "edgerun/format/model_file.h"
 #include "edgerun/session/session.h"
 #include "tests/support/shared_data.h"
 
 namespace {
 
+using edgerun::bench::FlagValue;
+using edgerun::bench::Percentile;
+using edgerun::bench::RandomInputs;
+using edgerun::bench::Summarize;
+using edgerun::bench::Summary;
 using edgerun::session::Session;
 using edgerun::session::TensorData;
 using SteadyClock = std::chrono::steady_clock;
@@ -56,78 +62,33 @@ double Ms(SteadyClock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
-  return v[std::min(i, v.size() - 1)];
-}
-
-struct Summary {
-  double median = 0, min = 0, max = 0;
-};
-Summary Summarize(std::vector<double> v) {
-  if (v.empty()) return {};
-  std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
-}
-
-std::string Arg(int argc, char** argv, const std::string& name, const std::string& def) {
-  const std::string prefix = "--" + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
-  }
-  return def;
-}
-
-std::vector<TensorData> RandomInputs(const Session& session, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<TensorData> inputs;
-  for (const auto& info : session.inputs()) {
-    TensorData t;
-    t.type = info.type;
-    t.shape = info.shape;
-    size_t n = 1;
-    for (int32_t d : info.shape) n *= static_cast<size_t>(d);
-    t.bytes.resize(n * edgerun::DataTypeSize(info.type));
-    for (auto& b : t.bytes) b = static_cast<uint8_t>(rng());
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
-}
-
-std::string LoadAvg() {
-  double l[3] = {0, 0, 0};
-  if (getloadavg(l, 3) != 3) return "[]";
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "[%.2f, %.2f, %.2f]", l[0], l[1], l[2]);
-  return buf;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string model_path =
-      Arg(argc, argv, "model", edgerun::testing::ModelPath("mobilenet_v2_1.0_224_quant.tflite"));
-  const std::string other_path = Arg(argc, argv, "other",
-                                     edgerun::testing::ModelPath(
-                                         "tf2_mobilenet_v2_1.0_224_ptq.tflite"));
-  const std::string mode = Arg(argc, argv, "mode", "reload");
-  const int clients = std::stoi(Arg(argc, argv, "clients", "8"));
-  const double steady_s = std::stod(Arg(argc, argv, "steady-seconds", "4"));
-  const int swaps = std::stoi(Arg(argc, argv, "swaps", "10"));
-  const int gap_ms = std::stoi(Arg(argc, argv, "gap-ms", "800"));
-  const int settle_ms = std::stoi(Arg(argc, argv, "settle-ms", "50"));
-  const int nice_value = std::stoi(Arg(argc, argv, "nice", "0"));
+  const std::string model_path = FlagValue(
+      argc, argv, "model",
+      edgerun::testing::ModelPath("mobilenet_v2_1.0_224_quant.tflite"));
+  const std::string other_path = FlagValue(
+      argc, argv, "other",
+      edgerun::testing::ModelPath("tf2_mobilenet_v2_1.0_224_ptq.tflite"));
+  const std::string mode = FlagValue(argc, argv, "mode", "reload");
+  const int clients = std::stoi(FlagValue(argc, argv, "clients", "8"));
+  const double steady_s =
+      std::stod(FlagValue(argc, argv, "steady-seconds", "4"));
+  const int swaps = std::stoi(FlagValue(argc, argv, "swaps", "10"));
+  const int gap_ms = std::stoi(FlagValue(argc, argv, "gap-ms", "800"));
+  const int settle_ms = std::stoi(FlagValue(argc, argv, "settle-ms", "50"));
+  const int nice_value = std::stoi(FlagValue(argc, argv, "nice", "0"));
   if (mode != "same" && mode != "reload" && mode != "other") {
-    std::fprintf(stderr, "hot_swap_bench: --mode must be same, reload or other\n");
+    std::fprintf(stderr,
+                 "hot_swap_bench: --mode must be same, reload or other\n");
     return 2;
   }
 
   auto model = edgerun::LoadModelFromFile(model_path);
   if (!model.ok()) {
-    std::fprintf(stderr, "hot_swap_bench: %s\n", model.status().ToString().c_str());
+    std::fprintf(stderr, "hot_swap_bench: %s\n",
+                 model.status().ToString().c_str());
     return 1;
   }
   edgerun::session::SessionOptions options;
@@ -135,7 +96,8 @@ int main(int argc, char** argv) {
   options.max_queue = 256;
   auto created = Session::Create(*model, options);
   if (!created.ok()) {
-    std::fprintf(stderr, "hot_swap_bench: %s\n", created.status().ToString().c_str());
+    std::fprintf(stderr, "hot_swap_bench: %s\n",
+                 created.status().ToString().c_str());
     return 1;
   }
   Session& session = **created;
@@ -174,7 +136,8 @@ int main(int argc, char** argv) {
   const auto steady_end = SteadyClock::now();
 
   if (nice_value != 0) {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice_value);
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)),
+                nice_value);
   }
   struct Window {
     SteadyClock::time_point begin, swapped, end;
@@ -188,10 +151,12 @@ int main(int argc, char** argv) {
     w.begin = SteadyClock::now();
     std::shared_ptr<const edgerun::ModelFile> next = current;
     if (mode != "same") {
-      const std::string& path = (mode == "other" && i % 2 == 0) ? other_path : model_path;
+      const std::string& path =
+          (mode == "other" && i % 2 == 0) ? other_path : model_path;
       auto loaded = edgerun::LoadModelFromFile(path);
       if (!loaded.ok()) {
-        std::fprintf(stderr, "hot_swap_bench: %s\n", loaded.status().ToString().c_str());
+        std::fprintf(stderr, "hot_swap_bench: %s\n",
+                     loaded.status().ToString().c_str());
         ++swap_errors;
         continue;
       }
@@ -214,15 +179,18 @@ int main(int argc, char** argv) {
 
   std::vector<double> steady;
   for (const auto& s : samples) {
-    if (s.ok && s.start >= steady_begin && s.end <= steady_end) steady.push_back(Ms(s.end - s.start));
+    if (s.ok && s.start >= steady_begin && s.end <= steady_end)
+      steady.push_back(Ms(s.end - s.start));
   }
-  const double steady_p50 = Percentile(steady, 0.5), steady_p99 = Percentile(steady, 0.99);
+  const double steady_p50 = Percentile(steady, 0.5),
+               steady_p99 = Percentile(steady, 0.99);
   std::vector<double> swap_p99, ratios, durations, pooled;
   std::string per_swap;
   for (const auto& w : windows) {
     std::vector<double> lat;
     for (const auto& s : samples) {
-      if (s.start <= w.end && s.end >= w.begin) lat.push_back(Ms(s.end - s.start));
+      if (s.start <= w.end && s.end >= w.begin)
+        lat.push_back(Ms(s.end - s.start));
     }
     pooled.insert(pooled.end(), lat.begin(), lat.end());
     const double p99 = Percentile(lat, 0.99);
@@ -230,25 +198,32 @@ int main(int argc, char** argv) {
     ratios.push_back(steady_p99 > 0 ? p99 / steady_p99 : 0);
     durations.push_back(Ms(w.swapped - w.begin));
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%s{\"requests\": %zu, \"p99_ms\": %.2f, \"swap_ms\": %.1f}",
-                  per_swap.empty() ? "" : ", ", lat.size(), p99, durations.back());
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"requests\": %zu, \"p99_ms\": %.2f, \"swap_ms\": %.1f}",
+                  per_swap.empty() ? "" : ", ", lat.size(), p99,
+                  durations.back());
     per_swap += buf;
   }
-  const Summary r = Summarize(ratios), p = Summarize(swap_p99), d = Summarize(durations);
+  const Summary r = Summarize(ratios), p = Summarize(swap_p99),
+                d = Summarize(durations);
   const double pooled_p99 = Percentile(pooled, 0.99);
   std::printf(
       "{\"mode\": \"%s\", \"nice\": %d, \"clients\": %d, \"interpreters\": %d, "
-      "\"model\": \"%s\", \"requests\": %zu, \"failed_requests\": %d, \"swap_errors\": %d,\n"
+      "\"model\": \"%s\", \"requests\": %zu, \"failed_requests\": %d, "
+      "\"swap_errors\": %d,\n"
       " \"steady\": {\"requests\": %zu, \"p50_ms\": %.2f, \"p99_ms\": %.2f},\n"
       " \"swap_p99_ms\": {\"median\": %.2f, \"min\": %.2f, \"max\": %.2f},\n"
-      " \"ratio_swap_p99_to_steady_p99\": {\"median\": %.2f, \"min\": %.2f, \"max\": %.2f},\n"
+      " \"ratio_swap_p99_to_steady_p99\": {\"median\": %.2f, \"min\": %.2f, "
+      "\"max\": %.2f},\n"
       " \"pooled_swap_p99_ms\": %.2f, \"pooled_ratio\": %.2f,\n"
-      " \"swap_duration_ms\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f},\n"
+      " \"swap_duration_ms\": {\"median\": %.1f, \"min\": %.1f, \"max\": "
+      "%.1f},\n"
       " \"loadavg\": %s,\n \"swaps\": [%s]}\n",
-      mode.c_str(), nice_value, clients, session.num_interpreters(), model_path.c_str(),
-      samples.size(), failed.load(), swap_errors, steady.size(), steady_p50, steady_p99,
-      p.median, p.min, p.max, r.median, r.min, r.max, pooled_p99,
-      steady_p99 > 0 ? pooled_p99 / steady_p99 : 0, d.median, d.min, d.max, LoadAvg().c_str(),
+      mode.c_str(), nice_value, clients, session.num_interpreters(),
+      model_path.c_str(), samples.size(), failed.load(), swap_errors,
+      steady.size(), steady_p50, steady_p99, p.median, p.min, p.max, r.median,
+      r.min, r.max, pooled_p99, steady_p99 > 0 ? pooled_p99 / steady_p99 : 0,
+      d.median, d.min, d.max, edgerun::bench::LoadAverageJson().c_str(),
       per_swap.c_str());
   return failed.load() == 0 && swap_errors == 0 ? 0 : 1;
 }

@@ -1,9 +1,14 @@
-// Median, min and max of a benchmark's samples, shared by the bench programs.
+// Small helpers shared by the bench programs: median/min/max, percentiles,
+// --name=value flags and the load average.
 #ifndef EDGERUN_BENCH_SUMMARY_H_
 #define EDGERUN_BENCH_SUMMARY_H_
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace edgerun::bench {
@@ -23,6 +28,35 @@ inline Summary Summarize(std::vector<double> v) {
   s.min = v.front();
   s.max = v.back();
   return s;
+}
+
+// Nearest-rank percentile, p in (0, 1]; 0 when `v` is empty.
+inline double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double rank = std::ceil(p * static_cast<double>(v.size()));
+  const size_t i = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+// The value of `--name=value` in argv, or `fallback`.
+inline std::string FlagValue(int argc, char** argv, const std::string& name,
+                             const std::string& fallback) {
+  const std::string prefix = "--" + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
+  }
+  return fallback;
+}
+
+// The 1, 5 and 15 minute load averages as a JSON array.
+inline std::string LoadAverageJson() {
+  double l[3] = {0, 0, 0};
+  if (getloadavg(l, 3) != 3) return "[]";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "[%.2f, %.2f, %.2f]", l[0], l[1], l[2]);
+  return buf;
 }
 
 }  // namespace edgerun::bench

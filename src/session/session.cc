@@ -25,7 +25,8 @@ TensorInfo InfoOf(TensorRef t) { return {t.name(), t.type(), t.shape()}; }
 // done runs; work and done never overlap, so they need no lock.
 struct Session::Request {
   std::vector<TensorData> inputs;
-  // Run's inline path borrows the caller's inputs instead of copying them.
+  // Run (which waits for the result) borrows the caller's inputs instead of
+  // copying them.
   const std::vector<TensorData>* borrowed_inputs = nullptr;
   const std::vector<TensorData>& input_list() const {
     return borrowed_inputs != nullptr ? *borrowed_inputs : inputs;
@@ -83,8 +84,9 @@ Status CheckCompatible(const std::vector<TensorInfo>& cur_in,
                     const std::vector<TensorInfo>& next) -> Status {
     if (cur.size() != next.size()) {
       return FailedPreconditionError(
-          "session: cannot swap model: new model has " + std::to_string(next.size()) +
-          " " + what + "s, current has " + std::to_string(cur.size()));
+          "session: cannot swap model: new model has " +
+          std::to_string(next.size()) + " " + what + "s, current has " +
+          std::to_string(cur.size()));
     }
     for (size_t i = 0; i < cur.size(); ++i) {
       if (cur[i].type != next[i].type) {
@@ -141,7 +143,8 @@ StatusOr<std::unique_ptr<Session>> Session::Create(
   int pool = options.num_interpreters;
   int threads = options.threads_per_interpreter;
   if (pool < 0 || threads < 0) {
-    return InvalidArgumentError("session: negative interpreter or thread count");
+    return InvalidArgumentError(
+        "session: negative interpreter or thread count");
   }
   int device = 0;
   if (options.scheduler) {
@@ -211,13 +214,19 @@ std::shared_ptr<Session::Pool> Session::CurrentPool() const {
   return pool_;
 }
 
-std::shared_ptr<const ModelFile> Session::model() const { return CurrentPool()->model; }
+std::shared_ptr<const ModelFile> Session::model() const {
+  return CurrentPool()->model;
+}
 
 uint64_t Session::model_generation() const { return CurrentPool()->generation; }
 
-std::vector<TensorInfo> Session::inputs() const { return CurrentPool()->inputs; }
+std::vector<TensorInfo> Session::inputs() const {
+  return CurrentPool()->inputs;
+}
 
-std::vector<TensorInfo> Session::outputs() const { return CurrentPool()->outputs; }
+std::vector<TensorInfo> Session::outputs() const {
+  return CurrentPool()->outputs;
+}
 
 namespace {
 
@@ -225,9 +234,9 @@ namespace {
 Status Validate(const std::vector<TensorInfo>& input_info,
                 const std::vector<TensorData>& inputs) {
   if (inputs.size() != input_info.size()) {
-    return InvalidArgumentError("session: model has " +
-                                std::to_string(input_info.size()) +
-                                " inputs, got " + std::to_string(inputs.size()));
+    return InvalidArgumentError(
+        "session: model has " + std::to_string(input_info.size()) +
+        " inputs, got " + std::to_string(inputs.size()));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const TensorData& in = inputs[i];
@@ -235,9 +244,9 @@ Status Validate(const std::vector<TensorInfo>& input_info,
     const std::string where =
         "session: input " + std::to_string(i) + " ('" + info.name + "')";
     if (in.type != info.type) {
-      return InvalidArgumentError(where + " is " +
-                                  std::string(DataTypeName(info.type)) + ", got " +
-                                  std::string(DataTypeName(in.type)));
+      return InvalidArgumentError(
+          where + " is " + std::string(DataTypeName(info.type)) + ", got " +
+          std::string(DataTypeName(in.type)));
     }
     const size_t elem = DataTypeSize(in.type);
     if (elem == 0) {
@@ -247,8 +256,9 @@ Status Validate(const std::vector<TensorInfo>& input_info,
     }
     uint64_t count = 1;
     for (int32_t d : in.shape) {
-      if (d < 0) return InvalidArgumentError(where + ": negative dimension in " +
-                                             ShapeString(in.shape));
+      if (d < 0)
+        return InvalidArgumentError(where + ": negative dimension in " +
+                                    ShapeString(in.shape));
       count *= static_cast<uint64_t>(d);
       if (count > (uint64_t{1} << 40)) {
         return InvalidArgumentError(where + ": shape " + ShapeString(in.shape) +
@@ -258,7 +268,8 @@ Status Validate(const std::vector<TensorInfo>& input_info,
     if (in.bytes.size() != count * elem) {
       return InvalidArgumentError(where + ": shape " + ShapeString(in.shape) +
                                   " needs " + std::to_string(count * elem) +
-                                  " bytes, got " + std::to_string(in.bytes.size()));
+                                  " bytes, got " +
+                                  std::to_string(in.bytes.size()));
     }
   }
   return OkStatus();
@@ -289,7 +300,8 @@ Status Session::Execute(Request& request) {
     int i;
     ~Returner() {
       if (p->track_fallbacks) {
-        const size_t now = p->interpreters[i]->execution_plan().fallbacks.size();
+        const size_t now =
+            p->interpreters[i]->execution_plan().fallbacks.size();
         if (now != p->fallbacks_seen[i]) {
           s->AddFallbacks(static_cast<int64_t>(now) -
                           static_cast<int64_t>(p->fallbacks_seen[i]));
@@ -305,7 +317,8 @@ Status Session::Execute(Request& request) {
   bool resized = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (interp->input(static_cast<int>(i)).shape() != inputs[i].shape) {
-      RETURN_IF_ERROR(interp->ResizeInput(static_cast<int>(i), inputs[i].shape));
+      RETURN_IF_ERROR(
+          interp->ResizeInput(static_cast<int>(i), inputs[i].shape));
       resized = true;
     }
   }
@@ -340,7 +353,8 @@ void Session::Finish(Request& request, StatusOr<Outputs> result) {
       ++errors_;
     }
   }
-  if (request.info != nullptr) request.info->model_generation = request.generation;
+  if (request.info != nullptr)
+    request.info->model_generation = request.generation;
   request.done(std::move(result));
 }
 
@@ -371,11 +385,17 @@ void Session::SubmitWithCallback(std::vector<TensorData> inputs,
   request->inputs = std::move(inputs);
   request->info = options.info;
   request->done = done ? std::move(done) : [](StatusOr<Outputs>) {};
+  Enqueue(std::move(request), options);
+}
+
+void Session::Enqueue(std::shared_ptr<Request> request,
+                      const RunOptions& options) {
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++requests_;
   }
-  if (Status s = Validate(CurrentPool()->inputs, request->inputs); !s.ok()) {
+  if (Status s = Validate(CurrentPool()->inputs, request->input_list());
+      !s.ok()) {
     Finish(*request, s);
     return;
   }
@@ -440,11 +460,26 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
     EndOutstanding();
     if (ran.has_value()) return result;
   }
-  return Submit(inputs, options).get();
+  // Queued: this thread waits for the result, so the request can borrow the
+  // caller's inputs here too (done runs exactly once, before get returns).
+  // The promise is owned by `done` (not this frame): set_value may still be
+  // returning on the worker when get() has already returned here.
+  auto promise = std::make_shared<std::promise<StatusOr<Outputs>>>();
+  std::future<StatusOr<Outputs>> future = promise->get_future();
+  auto request = std::make_shared<Request>();
+  request->submitted = Clock::now();
+  request->borrowed_inputs = &inputs;
+  request->info = options.info;
+  request->done = [promise](StatusOr<Outputs> r) {
+    promise->set_value(std::move(r));
+  };
+  Enqueue(std::move(request), options);
+  return future.get();
 }
 
 Status Session::SwapModel(std::shared_ptr<const ModelFile> model) {
-  if (!model) return InvalidArgumentError("session: cannot swap to a null model");
+  if (!model)
+    return InvalidArgumentError("session: cannot swap to a null model");
   std::lock_guard<std::mutex> swap(swap_mu_);
   std::shared_ptr<Pool> current = CurrentPool();
   StatusOr<std::shared_ptr<Pool>> built =
@@ -454,7 +489,8 @@ Status Session::SwapModel(std::shared_ptr<const ModelFile> model) {
   RETURN_IF_ERROR(CheckCompatible(current->inputs, current->outputs,
                                   next->inputs, next->outputs));
   int64_t fallbacks = 0;
-  for (size_t seen : next->fallbacks_seen) fallbacks += static_cast<int64_t>(seen);
+  for (size_t seen : next->fallbacks_seen)
+    fallbacks += static_cast<int64_t>(seen);
   AddFallbacks(fallbacks);
   {
     std::lock_guard<std::mutex> lock(pool_mu_);

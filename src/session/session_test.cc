@@ -16,8 +16,8 @@ namespace edgerun::session {
 namespace {
 
 using namespace std::chrono_literals;
-using ::testing::HasSubstr;
 using testing::GlobalGate;
+using ::testing::HasSubstr;
 using testing::MakeSession;
 using testing::Must;
 
@@ -27,7 +27,8 @@ TensorData Indices(std::vector<int32_t> v) {
 
 TEST(SessionTest, SizingFollowsModeAndCores) {
   auto model = Must(testing::FloatAffineModel(4, 2, 1));
-  auto t = MakeSession(model, {.mode = SessionMode::kThroughput, .num_cores = 4});
+  auto t =
+      MakeSession(model, {.mode = SessionMode::kThroughput, .num_cores = 4});
   EXPECT_EQ(t->num_interpreters(), 4);
   EXPECT_EQ(t->threads_per_interpreter(), 1);
   auto l = MakeSession(model, {.mode = SessionMode::kLatency, .num_cores = 4});
@@ -48,8 +49,8 @@ TEST(SessionTest, RunMatchesInterpreter) {
   auto session = MakeSession(model, {.num_interpreters = 2});
   ASSERT_EQ(session->inputs().size(), 1u);
   EXPECT_EQ(session->inputs()[0].name, "x");
-  auto out = session->Run({TensorData::From<float>(DataType::kFloat32, {1, 4},
-                                                  {1, 2, 3, -4})});
+  auto out = session->Run(
+      {TensorData::From<float>(DataType::kFloat32, {1, 4}, {1, 2, 3, -4})});
   ASSERT_TRUE(out.ok()) << out.status();
   ASSERT_EQ(out->size(), 1u);
   EXPECT_EQ((*out)[0].type, DataType::kFloat32);
@@ -62,7 +63,8 @@ TEST(SessionTest, RunMatchesInterpreter) {
   std::vector<float> x = {1, 2, 3, -4};
   std::memcpy((*interp)->input(0).data(), x.data(), 16);
   ASSERT_TRUE((*interp)->Invoke().ok());
-  EXPECT_EQ(std::memcmp((*interp)->output(0).data(), (*out)[0].bytes.data(), 16), 0);
+  EXPECT_EQ(
+      std::memcmp((*interp)->output(0).data(), (*out)[0].bytes.data(), 16), 0);
 }
 
 TEST(SessionTest, ValidatesInputs) {
@@ -70,10 +72,12 @@ TEST(SessionTest, ValidatesInputs) {
   auto none = session->Run({});
   EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(none.status().message(), HasSubstr("has 1 inputs, got 0"));
-  auto dtype = session->Run({TensorData::From<int32_t>(DataType::kInt32, {1, 4}, {1, 2, 3, 4})});
+  auto dtype = session->Run(
+      {TensorData::From<int32_t>(DataType::kInt32, {1, 4}, {1, 2, 3, 4})});
   EXPECT_EQ(dtype.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(dtype.status().message(), HasSubstr("input 0 ('x') is float32"));
-  auto size = session->Run({TensorData::From<float>(DataType::kFloat32, {1, 4}, {1, 2})});
+  auto size = session->Run(
+      {TensorData::From<float>(DataType::kFloat32, {1, 4}, {1, 2})});
   EXPECT_EQ(size.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(size.status().message(), HasSubstr("needs 16 bytes, got 8"));
   const SessionStats s = session->stats();
@@ -83,7 +87,8 @@ TEST(SessionTest, ValidatesInputs) {
 }
 
 TEST(SessionTest, FailingInvokeReturnsErrorAndInterpreterStaysUsable) {
-  auto session = MakeSession(Must(testing::Uint8GatherModel(5)), {.num_interpreters = 1});
+  auto session =
+      MakeSession(Must(testing::Uint8GatherModel(5)), {.num_interpreters = 1});
   auto bad = session->Run({Indices({0, 7, 1})});
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("out of range"));
@@ -157,6 +162,28 @@ TEST_F(GatedSessionTest, FullQueueRejects) {
   auto r = queued.get();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0].As<float>(), (std::vector<float>{2, 2, 2, 2}));
+}
+
+// Run on a busy device queues the request and reads the caller's inputs
+// (not a copy) when it is dispatched; the caller's vector outlives it.
+TEST_F(GatedSessionTest, QueuedRunReadsTheCallersInputsWhenDispatched) {
+  const std::vector<TensorData> inputs = {In(2)};
+  StatusOr<Session::Outputs> result = InternalError("not run");
+  std::thread caller([&] { result = session_->Run(inputs); });
+  while (session_->stats().device.queued != 1) std::this_thread::yield();
+  GlobalGate().Open();
+  caller.join();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ((*result)[0].As<float>(), (std::vector<float>{2, 2, 2, 2}));
+  EXPECT_TRUE(busy_.get().ok());
+}
+
+TEST_F(GatedSessionTest, QueuedRunPastItsDeadlineReturnsWithoutRunning) {
+  auto r = session_->Run({In(2)}, {.deadline = Clock::now() + 5ms});
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  GlobalGate().Open();
+  EXPECT_TRUE(busy_.get().ok());
+  EXPECT_EQ(GlobalGate().entered(), entered_before_ + 1);  // never ran
 }
 
 class GatedWaitSessionTest : public GatedSessionTest {

@@ -76,8 +76,10 @@ struct TensorData {
   template <typename T>
   static TensorData From(DataType type, std::vector<int32_t> shape,
                          const std::vector<T>& values) {
-    TensorData t{type, std::move(shape), std::vector<uint8_t>(values.size() * sizeof(T))};
-    if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+    TensorData t{type, std::move(shape),
+                 std::vector<uint8_t>(values.size() * sizeof(T))};
+    if (!values.empty())
+      std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
     return t;
   }
   // Elements reinterpreted as T (caller picks the T matching `type`).
@@ -139,15 +141,15 @@ struct SessionStats {
   std::string name;       // this session's model name in `device.models`
   uint64_t requests = 0;  // Run/Submit/SubmitWithCallback calls
   uint64_t ok = 0;
-  uint64_t errors = 0;    // any non-OK result (validation, queue, Invoke)
-  uint64_t dropped = 0;   // frames its streams dropped (never submitted)
+  uint64_t errors = 0;   // any non-OK result (validation, queue, Invoke)
+  uint64_t dropped = 0;  // frames its streams dropped (never submitted)
   // FallbackEvents across its interpreters (nodes a backend refused, or
   // that moved off a failing backend at compile or run time).
   uint64_t fallbacks = 0;
   uint64_t model_generation = 0;
-  LatencySummary latency; // Submit -> result, every request
-  ModelStats model;       // this session on its device
-  DeviceStats device;     // the whole device, every model on it
+  LatencySummary latency;  // Submit -> result, every request
+  ModelStats model;        // this session on its device
+  DeviceStats device;      // the whole device, every model on it
 };
 
 class Session {
@@ -172,7 +174,8 @@ class Session {
   // this thread when the request is refused (validation, queue full,
   // deadline or cancellation at submit), otherwise on a scheduler worker or
   // a cancelling thread. `done` must not destroy the session.
-  void SubmitWithCallback(std::vector<TensorData> inputs, const RunOptions& options,
+  void SubmitWithCallback(std::vector<TensorData> inputs,
+                          const RunOptions& options,
                           std::function<void(StatusOr<Outputs>)> done);
 
   // Replaces the model while serving: builds and prepares a complete new
@@ -203,10 +206,12 @@ class Session {
   struct Request;
   struct Pool;
   Session() = default;
-  StatusOr<std::shared_ptr<Pool>> BuildPool(std::shared_ptr<const ModelFile> model,
-                                            uint64_t generation) const;
+  StatusOr<std::shared_ptr<Pool>> BuildPool(
+      std::shared_ptr<const ModelFile> model, uint64_t generation) const;
   std::shared_ptr<Pool> CurrentPool() const;
   // Runs one request on a leased interpreter (a scheduler worker calls it).
+  // Validates and queues `request` on the device (done runs exactly once).
+  void Enqueue(std::shared_ptr<Request> request, const RunOptions& options);
   Status Execute(Request& request);
   void Finish(Request& request, StatusOr<Outputs> result);
   WorkOptions ToWorkOptions(const RunOptions& options) const;
@@ -223,19 +228,19 @@ class Session {
   int device_ = 0;
   uint64_t group_ = 0;
 
-  std::mutex swap_mu_;           // serializes SwapModel; before pool_mu_
+  std::mutex swap_mu_;  // serializes SwapModel; before pool_mu_
   mutable std::mutex pool_mu_;
-  std::shared_ptr<Pool> pool_;   // guarded by pool_mu_
+  std::shared_ptr<Pool> pool_;  // guarded by pool_mu_
 
   mutable std::mutex stats_mu_;
   std::condition_variable idle_cv_;  // outstanding_ reached 0
-  uint64_t requests_ = 0;       // guarded by stats_mu_
-  uint64_t ok_ = 0;             // guarded by stats_mu_
-  uint64_t errors_ = 0;         // guarded by stats_mu_
-  uint64_t dropped_ = 0;        // guarded by stats_mu_
-  int64_t fallbacks_ = 0;       // guarded by stats_mu_
-  uint64_t outstanding_ = 0;    // guarded by stats_mu_: accepted, not done
-  LatencyHistogram latency_;    // guarded by stats_mu_
+  uint64_t requests_ = 0;            // guarded by stats_mu_
+  uint64_t ok_ = 0;                  // guarded by stats_mu_
+  uint64_t errors_ = 0;              // guarded by stats_mu_
+  uint64_t dropped_ = 0;             // guarded by stats_mu_
+  int64_t fallbacks_ = 0;            // guarded by stats_mu_
+  uint64_t outstanding_ = 0;         // guarded by stats_mu_: accepted, not done
+  LatencyHistogram latency_;         // guarded by stats_mu_
 
   std::shared_ptr<Scheduler> scheduler_;
 };
