@@ -8,7 +8,7 @@
 #   * session_tail_bench: p99 at 8 clients / one-client p50 over
 #     SESSION_TAIL_REPS repetitions (default 7), beside the ideal FIFO replay
 #     of the same process's service times and a vCPU hiccup meter
-#     (bench/results/session_tail.json).
+#     (bench/results/session_tail.json, one entry per backend set).
 # Writes bench/results/session_bench.json and prints a summary with the
 # ratios the issue asks for: session throughput at N clients / 1 client,
 # p99 at 8 clients / p50 at 1 client, mutex and pool beside it.
@@ -70,11 +70,20 @@ echo "scheduler_overhead_bench" >&2
 "$BUILD_DIR/scheduler_overhead_bench" --json "$tmp/overhead.json" \
   >"$tmp/overhead.txt"
 
-echo "session_tail_bench (${SESSION_TAIL_REPS:-7} repetitions)" >&2
-"$BUILD_DIR/session_tail_bench" --model="$MODEL" --reps="${SESSION_TAIL_REPS:-7}" \
-  >"$REPO/bench/results/session_tail.json"
+TAIL_JSON="$REPO/bench/results/session_tail.json"
+echo "[" >"$tmp/tail.json"
+sep=""
+for backends in $BACKENDS; do
+  echo "session_tail_bench --backends $backends (${SESSION_TAIL_REPS:-7} repetitions)" >&2
+  echo "$sep" >>"$tmp/tail.json"
+  "$BUILD_DIR/session_tail_bench" --model="$MODEL" --backends="$backends" \
+    --reps="${SESSION_TAIL_REPS:-7}" >>"$tmp/tail.json"
+  sep=","
+done
+echo "]" >>"$tmp/tail.json"
+cp "$tmp/tail.json" "$TAIL_JSON"
 
-python3 - "$tmp" "$OUT_JSON" "$MODEL" "$DURATION" "$REPO/bench/results/session_tail.json" <<'PY'
+python3 - "$tmp" "$OUT_JSON" "$MODEL" "$DURATION" "$TAIL_JSON" <<'PY'
 import glob, json, os, sys
 tmp, out_path, model, duration, tail_path = sys.argv[1:6]
 clients = {}
@@ -168,14 +177,18 @@ for key in sorted(summary):
             key, r.get("throughput_2_over_1", float("nan")),
             r.get("p99_at_8_over_p50_at_1", float("nan"))))
 bars.append("overhead %.2f us (bar < 20)" % o["overhead_us"]["median"])
-tail = json.load(open(tail_path))
-ra, ri = tail["ratio_p99_to_p50_1_client"]["actual"], tail["ratio_p99_to_p50_1_client"]["ideal_fifo"]
-print("\ntail (%d reps x %g s per phase): p99@8/p50@1 session %.2f (%.2f-%.2f); ideal FIFO "
-      "replay of the same process's service times %.2f (%.2f-%.2f); vCPU time lost %.1f ms/s "
-      "(%.1f-%.1f)" % (tail["reps"], tail["seconds_per_phase"], ra["median"], ra["min"], ra["max"],
-                       ri["median"], ri["min"], ri["max"], tail["hiccup_lost_ms_per_s"]["median"],
-                       tail["hiccup_lost_ms_per_s"]["min"], tail["hiccup_lost_ms_per_s"]["max"]))
-bars.append("tail bench p99@8/p50@1 %.2f, ideal FIFO %.2f (bar <= 4.5)" % (ra["median"], ri["median"]))
+for tail in json.load(open(tail_path)):
+    ra = tail["ratio_p99_to_p50_1_client"]["actual"]
+    ri = tail["ratio_p99_to_p50_1_client"]["ideal_fifo"]
+    lost = tail["hiccup_lost_ms_per_s"]
+    print("\ntail, %s (%d reps x %g s per phase): p99@8/p50@1 session %.2f (%.2f-%.2f); "
+          "ideal FIFO replay of the same process's service times %.2f (%.2f-%.2f); "
+          "vCPU time lost %.1f ms/s (%.1f-%.1f)" % (
+              tail["backends"], tail["reps"], tail["seconds_per_phase"], ra["median"], ra["min"],
+              ra["max"], ri["median"], ri["min"], ri["max"], lost["median"], lost["min"],
+              lost["max"]))
+    bars.append("tail bench %s p99@8/p50@1 %.2f, ideal FIFO %.2f (bar <= 4.5)" % (
+        tail["backends"], ra["median"], ri["median"]))
 print("\nissue #5 bars: " + "; ".join(bars))
 json.dump(result, open(out_path, "w"), indent=2)
 print("wrote " + out_path)

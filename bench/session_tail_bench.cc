@@ -2,8 +2,9 @@
 // 4.5x the one-client p50) measured next to the best any FIFO scheduler
 // could do on this machine at the same time.
 //
-//   session_tail_bench [--model=PATH] [--clients=8] [--seconds=4] [--reps=5]
-//                      [--warmup-ms=300]
+//   session_tail_bench [--model=PATH] [--backends=cpu|xnnpack,cpu]
+//   [--clients=8]
+//                      [--seconds=4] [--reps=5] [--warmup-ms=300]
 //
 // Why the second number: with C closed-loop clients on S slots a request
 // waits for the C/S - 1 rounds queued ahead of it, so its latency is the sum
@@ -189,6 +190,7 @@ int main(int argc, char** argv) {
   const double seconds = std::stod(FlagValue(argc, argv, "seconds", "4"));
   const int reps = std::stoi(FlagValue(argc, argv, "reps", "5"));
   const int warmup_ms = std::stoi(FlagValue(argc, argv, "warmup-ms", "300"));
+  const std::string backends = FlagValue(argc, argv, "backends", "cpu");
   if (clients < 1 || reps < 1 || seconds <= 0) {
     std::fprintf(stderr,
                  "session_tail_bench: --clients, --reps and --seconds must be "
@@ -204,6 +206,12 @@ int main(int argc, char** argv) {
   edgerun::session::SessionOptions options;
   options.mode = edgerun::session::SessionMode::kThroughput;
   options.max_queue = 256;
+  for (size_t at = 0; at <= backends.size();) {
+    const size_t comma = std::min(backends.find(',', at), backends.size());
+    if (comma > at)
+      options.interpreter.backends.push_back(backends.substr(at, comma - at));
+    at = comma + 1;
+  }
   auto created = Session::Create(*model, options);
   if (!created.ok()) {
     std::fprintf(stderr, "session_tail_bench: %s\n",
@@ -254,7 +262,8 @@ int main(int argc, char** argv) {
                  ideal_ratio.back(), h.lost_ms_per_s);
   }
   std::printf(
-      "{\"model\": \"%s\", \"clients\": %d, \"slots\": %d, "
+      "{\"model\": \"%s\", \"backends\": \"%s\", \"clients\": %d, \"slots\": "
+      "%d, "
       "\"seconds_per_phase\": %.1f, "
       "\"reps\": %d, \"failed_requests\": %d,\n"
       " \"p50_1_client_ms\": %s,\n \"ratio_p99_to_p50_1_client\": {\"actual\": "
@@ -262,8 +271,9 @@ int main(int argc, char** argv) {
       "\"ideal_fifo\": %s},\n \"hiccup_lost_ms_per_s\": %s,\n \"loadavg\": "
       "%s,\n"
       " \"per_rep\": [%s]}\n",
-      model_path.c_str(), clients, slots, seconds, reps, failed,
-      Json(Summarize(p50_one)).c_str(), Json(Summarize(actual_ratio)).c_str(),
+      model_path.c_str(), backends.c_str(), clients, slots, seconds, reps,
+      failed, Json(Summarize(p50_one)).c_str(),
+      Json(Summarize(actual_ratio)).c_str(),
       Json(Summarize(ideal_ratio)).c_str(), Json(Summarize(lost)).c_str(),
       edgerun::bench::LoadAverageJson().c_str(), per_rep.c_str());
   return failed == 0 ? 0 : 1;
