@@ -69,7 +69,8 @@ StatusOr<std::unique_ptr<Interpreter>> Interpreter::Create(
   const tfl::Model& m = interp->model_->model();
   interp->subgraphs_.resize(m.subgraphs() ? m.subgraphs()->size() : 0);
   RETURN_IF_ERROR(interp->GetSubgraph(0).status());
-  for (size_t i = 0; m.signature_defs() && i < m.signature_defs()->size(); ++i) {
+  for (size_t i = 0; m.signature_defs() && i < m.signature_defs()->size();
+       ++i) {
     const tfl::SignatureDef& def = *m.signature_defs()->Get(i);
     auto maps = [](const auto* v) {
       std::vector<std::pair<std::string, int>> out;
@@ -91,20 +92,23 @@ Interpreter::~Interpreter() = default;
 
 StatusOr<runtime::Subgraph*> Interpreter::GetSubgraph(int index) {
   if (index < 0 || static_cast<size_t>(index) >= subgraphs_.size()) {
-    return InvalidArgumentError("model has no subgraph " + std::to_string(index));
+    return InvalidArgumentError("model has no subgraph " +
+                                std::to_string(index));
   }
   if (subgraphs_[index] == nullptr) {
     const kernels::KernelRegistry& registry =
-        options_.registry ? *options_.registry : kernels::BuiltinKernelRegistry();
+        options_.registry ? *options_.registry
+                          : kernels::BuiltinKernelRegistry();
     // One cache per loaded model, held by each of its subgraphs.
     std::shared_ptr<kernels::SharedDataCache> shared_data;
     if (options_.share_packed_weights &&
         kernels::SharedDataCache::SharingEnabledByEnvironment()) {
       shared_data = kernels::SharedDataCache::ForModel(model_);
     }
-    ASSIGN_OR_RETURN(subgraphs_[index],
-                     runtime::Subgraph::Create(*model_, index, registry, options_,
-                                               std::move(shared_data)));
+    ASSIGN_OR_RETURN(subgraphs_[index], runtime::Subgraph::Create(
+                                            *model_, index, registry, options_,
+                                            std::move(shared_data)));
+    subgraphs_[index]->set_cancel_flag(cancel_flag_);
   }
   return subgraphs_[index].get();
 }
@@ -120,8 +124,9 @@ Status Interpreter::ResizeInput(int i, std::span<const int32_t> shape) {
   RETURN_IF_ERROR(use.status());
   runtime::Subgraph& g = *subgraphs_[0];
   if (i < 0 || i >= num_inputs()) {
-    return InvalidArgumentError("no input " + std::to_string(i) + " (model has " +
-                                std::to_string(num_inputs()) + ")");
+    return InvalidArgumentError("no input " + std::to_string(i) +
+                                " (model has " + std::to_string(num_inputs()) +
+                                ")");
   }
   const kernels::Tensor& t = g.tensor(g.inputs()[i]);
   if (static_cast<int>(shape.size()) != t.shape.rank()) {
@@ -137,6 +142,13 @@ Status Interpreter::Invoke() {
   ExclusiveUse use(active_calls_);
   RETURN_IF_ERROR(use.status());
   return subgraphs_[0]->Invoke();
+}
+
+void Interpreter::SetCancellationFlag(const std::atomic<bool>* flag) {
+  cancel_flag_ = flag;
+  for (auto& g : subgraphs_) {
+    if (g) g->set_cancel_flag(flag);
+  }
 }
 
 Status Interpreter::ResetVariables() {
@@ -164,8 +176,9 @@ TensorRef Interpreter::output(int i) {
 }
 
 namespace {
-StatusOr<int> FindByName(const runtime::Subgraph& g, const std::vector<int>& list,
-                         std::string_view name, const char* what) {
+StatusOr<int> FindByName(const runtime::Subgraph& g,
+                         const std::vector<int>& list, std::string_view name,
+                         const char* what) {
   for (size_t k = 0; k < list.size(); ++k) {
     if (g.tensor(list[k]).name == name) return static_cast<int>(k);
   }
@@ -186,17 +199,20 @@ Status Interpreter::SetInput(int i, std::span<const uint8_t> bytes) {
   RETURN_IF_ERROR(use.status());
   runtime::Subgraph& g = *subgraphs_[0];
   if (i < 0 || i >= num_inputs()) {
-    return InvalidArgumentError("no input " + std::to_string(i) + " (model has " +
-                                std::to_string(num_inputs()) + ")");
+    return InvalidArgumentError("no input " + std::to_string(i) +
+                                " (model has " + std::to_string(num_inputs()) +
+                                ")");
   }
   if (!g.allocated()) RETURN_IF_ERROR(g.AllocateTensors());
   kernels::Tensor& t = g.tensor(g.inputs()[i]);
-  const size_t expected = static_cast<size_t>(t.NumElements()) * DataTypeSize(t.type);
+  const size_t expected =
+      static_cast<size_t>(t.NumElements()) * DataTypeSize(t.type);
   if (bytes.size() != expected) {
-    return InvalidArgumentError(
-        "input " + std::to_string(i) + " '" + t.name + "' (" +
-        std::string(DataTypeName(t.type)) + t.shape.ToString() + ") needs " +
-        std::to_string(expected) + " bytes, got " + std::to_string(bytes.size()));
+    return InvalidArgumentError("input " + std::to_string(i) + " '" + t.name +
+                                "' (" + std::string(DataTypeName(t.type)) +
+                                t.shape.ToString() + ") needs " +
+                                std::to_string(expected) + " bytes, got " +
+                                std::to_string(bytes.size()));
   }
   if (expected > 0) std::memcpy(t.data, bytes.data(), expected);
   return OkStatus();
@@ -263,10 +279,10 @@ std::string ExecutionPlanInfo::ToString() const {
 
 // ----------------------------------------------------------- SignatureRunner
 
-SignatureRunner::SignatureRunner(Interpreter* owner, std::string key,
-                                 int subgraph,
-                                 std::vector<std::pair<std::string, int>> inputs,
-                                 std::vector<std::pair<std::string, int>> outputs)
+SignatureRunner::SignatureRunner(
+    Interpreter* owner, std::string key, int subgraph,
+    std::vector<std::pair<std::string, int>> inputs,
+    std::vector<std::pair<std::string, int>> outputs)
     : owner_(owner),
       key_(std::move(key)),
       subgraph_index_(subgraph),

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "edgerun/format/model_builder.h"
@@ -48,7 +49,8 @@ class FakeOpDouble final : public kernels::OpKernel {
     }
     const kernels::Tensor* in = ctx.input(0);
     float sum = 0;
-    for (int64_t i = 0; i < in->NumElements(); ++i) sum += in->data_as<uint8_t>()[i];
+    for (int64_t i = 0; i < in->NumElements(); ++i)
+      sum += in->data_as<uint8_t>()[i];
     ctx.output(0)->data_as<float>()[0] = 2 * sum;
     return OkStatus();
   }
@@ -98,7 +100,8 @@ TEST_F(InterpreterTest, RunsAndChecksInputSize) {
   const Status bad = interp->SetInput(0, too_short);
   EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.message(), HasSubstr("needs 3 bytes, got 2"));
-  EXPECT_EQ(interp->SetInput(5, too_short).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(interp->SetInput(5, too_short).code(),
+            StatusCode::kInvalidArgument);
   const std::vector<uint8_t> input = {1, 2, 3};
   ASSERT_TRUE(interp->SetInput(0, input).ok());
   ASSERT_TRUE(interp->Invoke().ok());
@@ -127,9 +130,11 @@ TEST_F(InterpreterTest, ResizeInputReplansMemory) {
   ASSERT_TRUE(interp->Invoke().ok());
   EXPECT_EQ(interp->output(0).data_as<float>()[0], 16.f);
   const std::vector<int32_t> wrong_rank = {8};
-  EXPECT_EQ(interp->ResizeInput(0, wrong_rank).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(interp->ResizeInput(0, wrong_rank).code(),
+            StatusCode::kInvalidArgument);
   const std::vector<int32_t> negative = {1, -3};
-  EXPECT_EQ(interp->ResizeInput(0, negative).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(interp->ResizeInput(0, negative).code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(InterpreterTest, ConcurrentUseIsDetectedNotCorrupting) {
@@ -158,12 +163,86 @@ TEST_F(InterpreterTest, MemoryStatsReportArena) {
   ASSERT_TRUE(interp->AllocateTensors().ok());
   const MemoryStats stats = interp->memory_stats();
   EXPECT_GE(stats.tensor_bytes, 3u + 4u);
-  EXPECT_GE(stats.arena_bytes, stats.tensor_bytes);  // inputs+outputs live throughout
+  EXPECT_GE(stats.arena_bytes,
+            stats.tensor_bytes);  // inputs+outputs live throughout
+}
+
+// cancel-on-eval: y = x; its Eval sets the flag given to the test's
+// interpreter, so the nodes after it must not run.
+std::atomic<bool> g_cancel_flag{false};
+std::atomic<int> g_cancel_op_evals{0};
+class CancelOnEval final : public kernels::OpKernel {
+ public:
+  Status Prepare(kernels::KernelContext& ctx) override {
+    return ctx.ResizeOutput(0, ctx.input(0)->shape);
+  }
+  Status Eval(kernels::KernelContext& ctx) override {
+    ++g_cancel_op_evals;
+    g_cancel_flag = true;
+    std::memcpy(ctx.output(0)->data, ctx.input(0)->data, ctx.input(0)->bytes);
+    return OkStatus();
+  }
+};
+
+// y = cancel-on-eval(x) + 1 + 1, float32 [1, 2]: three nodes.
+TEST(InterpreterCancellationTest,
+     FlagStopsInvokeAtTheNextNodeAndClearsCleanly) {
+  ModelBuilder b;
+  SubgraphBuilder& g = b.AddSubgraph("main");
+  const int32_t x = g.AddInput("x", DataType::kFloat32, {1, 2});
+  const int32_t one = g.AddConstTensor<float>("one", {2}, {1.f, 1.f});
+  const int32_t t0 = g.AddTensor("t0", DataType::kFloat32, {1, 2});
+  const int32_t t1 = g.AddTensor("t1", DataType::kFloat32, {1, 2});
+  const int32_t y = g.AddOutput("y", DataType::kFloat32, {1, 2});
+  g.AddCustomOperator("cancel-on-eval", {x}, {t0});
+  g.AddOperator(tfl::BuiltinOperator_ADD, {t0, one}, {t1});
+  g.AddOperator(tfl::BuiltinOperator_ADD, {t1, one}, {y});
+  auto bytes = b.Finish();
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto model = LoadModel(ByteSource::FromVector(std::move(bytes).value()));
+  ASSERT_TRUE(model.ok()) << model.status();
+  kernels::KernelRegistry registry;
+  kernels::RegisterBuiltinKernels(registry);
+  registry.AddCustom("cancel-on-eval", [] {
+    return std::unique_ptr<kernels::OpKernel>(new CancelOnEval());
+  });
+  InterpreterOptions options;
+  options.registry = &registry;
+  auto created = Interpreter::Create(*model, options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Interpreter& interp = **created;
+  const std::vector<float> in = {3.f, 4.f};
+  ASSERT_TRUE(
+      interp.SetInput(0, {reinterpret_cast<const uint8_t*>(in.data()), 8})
+          .ok());
+  g_cancel_op_evals = 0;
+
+  // Already cancelled: nothing runs.
+  g_cancel_flag = true;
+  interp.SetCancellationFlag(&g_cancel_flag);
+  Status s = interp.Invoke();
+  EXPECT_EQ(s.code(), StatusCode::kCancelled);
+  EXPECT_THAT(s.message(), HasSubstr("after 0 of 3 nodes"));
+  EXPECT_EQ(g_cancel_op_evals, 0);
+
+  // Cancelled by the first node while running: the two ADDs never run.
+  g_cancel_flag = false;
+  s = interp.Invoke();
+  EXPECT_EQ(s.code(), StatusCode::kCancelled);
+  EXPECT_THAT(s.message(), HasSubstr("after 1 of 3 nodes"));
+  EXPECT_EQ(g_cancel_op_evals, 1);
+
+  // No flag: the same interpreter runs to the end with the right result.
+  interp.SetCancellationFlag(nullptr);
+  ASSERT_TRUE(interp.Invoke().ok());
+  EXPECT_EQ(interp.output(0).data_as<float>()[0], 5.f);
+  EXPECT_EQ(interp.output(0).data_as<float>()[1], 6.f);
 }
 
 TEST(InterpreterFloatTest, NanAndInfInputsAreRejectedThenServedAgain) {
   if (!testing::HaveSharedData()) GTEST_SKIP() << "no shared data";
-  auto model = LoadModelFromFile(testing::ModelPath("hello_world_float.tflite"));
+  auto model =
+      LoadModelFromFile(testing::ModelPath("hello_world_float.tflite"));
   ASSERT_TRUE(model.ok()) << model.status();
   auto interp = Interpreter::Create(*model);
   ASSERT_TRUE(interp.ok());
@@ -203,18 +282,23 @@ TEST(SignatureRunnerTest, RunsEachSignatureOnItsSubgraph) {
   const int32_t b1 = g1.AddInput("b", DataType::kFloat32, {2});
   const int32_t s1 = g1.AddOutput("sum", DataType::kFloat32, {2});
   g1.AddOperator(tfl::BuiltinOperator_ADD, {a1, b1}, {s1});
-  b.AddSignature({"double", 0, {{"in", static_cast<uint32_t>(x0)}},
+  b.AddSignature({"double",
+                  0,
+                  {{"in", static_cast<uint32_t>(x0)}},
                   {{"out", static_cast<uint32_t>(y0)}}});
-  b.AddSignature({"plus", 1,
-                  {{"lhs", static_cast<uint32_t>(a1)}, {"rhs", static_cast<uint32_t>(b1)}},
-                  {{"total", static_cast<uint32_t>(s1)}}});
+  b.AddSignature(
+      {"plus",
+       1,
+       {{"lhs", static_cast<uint32_t>(a1)}, {"rhs", static_cast<uint32_t>(b1)}},
+       {{"total", static_cast<uint32_t>(s1)}}});
   auto bytes = b.Finish();
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   auto model = LoadModel(ByteSource::FromVector(std::move(bytes).value()));
   ASSERT_TRUE(model.ok()) << model.status();
   auto interp = Interpreter::Create(*model);
   ASSERT_TRUE(interp.ok()) << interp.status();
-  EXPECT_EQ((*interp)->SignatureKeys(), (std::vector<std::string>{"double", "plus"}));
+  EXPECT_EQ((*interp)->SignatureKeys(),
+            (std::vector<std::string>{"double", "plus"}));
   EXPECT_EQ((*interp)->GetSignatureRunner("missing"), nullptr);
 
   SignatureRunner* plus = (*interp)->GetSignatureRunner("plus");
@@ -244,7 +328,8 @@ TEST(SignatureRunnerTest, RunsEachSignatureOnItsSubgraph) {
   EXPECT_EQ(dbl->output("out")->data_as<float>()[1], -8.f);
   // Subgraph 0 through the plain interpreter API gives the same.
   EXPECT_EQ((*interp)->InputIndex("x").value(), 0);
-  EXPECT_EQ((*interp)->InputIndex("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*interp)->InputIndex("nope").status().code(),
+            StatusCode::kNotFound);
 }
 
 // A hostile index at run time: GATHER reports it, reads nothing out of
@@ -252,7 +337,8 @@ TEST(SignatureRunnerTest, RunsEachSignatureOnItsSubgraph) {
 TEST(InterpreterRuntimeErrors, GatherIndexOutOfRangeThenValid) {
   ModelBuilder b;
   SubgraphBuilder& g = b.AddSubgraph("main");
-  const int32_t params = g.AddConstTensor<float>("params", {4}, {1.f, 2.f, 3.f, 4.f});
+  const int32_t params =
+      g.AddConstTensor<float>("params", {4}, {1.f, 2.f, 3.f, 4.f});
   const int32_t indices = g.AddInput("indices", DataType::kInt32, {2});
   const int32_t out = g.AddOutput("out", DataType::kFloat32, {2});
   g.AddOperator(tfl::BuiltinOperator_GATHER, {params, indices}, {out},

@@ -96,7 +96,8 @@ class Subgraph::NodeContext final : public kernels::KernelContext {
   }
   Status ResizeOutput(int i, const kernels::Shape& shape) override {
     const int t = TensorAt(node_.outputs, i);
-    if (t < 0) return InvalidArgument("output " + std::to_string(i) + " is missing");
+    if (t < 0)
+      return InvalidArgument("output " + std::to_string(i) + " is missing");
     for (int32_t d : shape.dims()) {
       if (d < 0) {
         return InvalidArgument("output " + std::to_string(i) +
@@ -116,9 +117,9 @@ class Subgraph::NodeContext final : public kernels::KernelContext {
       size_t total = 0;
       for (size_t s : node_.scratch) total += AlignUp(s);
       if (!graph_.scratch_.Reserve(total)) {
-        return Error(StatusCode::kResourceExhausted,
-                     "cannot allocate " + std::to_string(total) +
-                         " bytes of scratch");
+        return Error(
+            StatusCode::kResourceExhausted,
+            "cannot allocate " + std::to_string(total) + " bytes of scratch");
       }
       graph_.stats_.scratch_bytes =
           std::max(graph_.stats_.scratch_bytes, graph_.scratch_.capacity);
@@ -168,7 +169,8 @@ StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
   const tfl::Model& m = model.model();
   if (m.subgraphs() == nullptr || index < 0 ||
       static_cast<size_t>(index) >= m.subgraphs()->size()) {
-    return InvalidArgumentError("model has no subgraph " + std::to_string(index));
+    return InvalidArgumentError("model has no subgraph " +
+                                std::to_string(index));
   }
   const tfl::SubGraph& g = *m.subgraphs()->Get(index);
   std::unique_ptr<Subgraph> s(new Subgraph());
@@ -184,8 +186,8 @@ StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
     kernels::Tensor& t = s->tensors_[i];
     t.type = static_cast<DataType>(src.type());
     if (src.shape() != nullptr) {
-      t.shape = kernels::Shape(std::vector<int32_t>(src.shape()->begin(),
-                                                    src.shape()->end()));
+      t.shape = kernels::Shape(
+          std::vector<int32_t>(src.shape()->begin(), src.shape()->end()));
     }
     if (src.name() != nullptr) t.name = src.name()->str();
     t.is_variable = src.is_variable();
@@ -232,7 +234,8 @@ StatusOr<std::unique_ptr<Subgraph>> Subgraph::Create(
       node.info.custom_options = {op.custom_options()->data(),
                                   op.custom_options()->size()};
     }
-    if (op.inputs()) node.inputs.assign(op.inputs()->begin(), op.inputs()->end());
+    if (op.inputs())
+      node.inputs.assign(op.inputs()->begin(), op.inputs()->end());
     if (op.outputs()) {
       node.outputs.assign(op.outputs()->begin(), op.outputs()->end());
     }
@@ -271,8 +274,8 @@ Status Subgraph::BuildPlan() {
     if (backend == nullptr) {
       std::string known;
       for (const std::string& n : registry.Names()) known += n + ", ";
-      return InvalidArgumentError("unknown backend '" + name + "' (available: " +
-                                  known + "cpu)");
+      return InvalidArgumentError("unknown backend '" + name +
+                                  "' (available: " + known + "cpu)");
     }
     plan_info_.backends.push_back(name);
     if (!backend->IsAvailable()) {
@@ -282,7 +285,8 @@ Status Subgraph::BuildPlan() {
     }
     impls.push_back(backend);
     candidates.push_back(
-        {name, [this, backend, name](const planner::GraphView& graph, int node) {
+        {name,
+         [this, backend, name](const planner::GraphView& graph, int node) {
            for (const auto& [excluded, reason] : excluded_[node]) {
              if (excluded == name) return planner::NodeSupport::No(reason);
            }
@@ -302,10 +306,12 @@ Status Subgraph::BuildPlan() {
                               p == std::string::npos ? m : m.substr(p + 3));
                         }});
   planner::PartitionOptions partition_options;
-  partition_options.max_delegated_partitions = options_.max_delegated_partitions;
+  partition_options.max_delegated_partitions =
+      options_.max_delegated_partitions;
   partition_options.min_nodes_per_partition = options_.min_nodes_per_partition;
-  ASSIGN_OR_RETURN(planner::PartitionPlan plan,
-                   planner::PartitionGraph(*this, candidates, partition_options));
+  ASSIGN_OR_RETURN(
+      planner::PartitionPlan plan,
+      planner::PartitionGraph(*this, candidates, partition_options));
 
   steps_.clear();
   for (Node& node : nodes_) node.delegated = false;
@@ -322,7 +328,8 @@ Status Subgraph::BuildPlan() {
       StatusOr<std::unique_ptr<backends::CompiledSegment>> compiled =
           step.impl->Compile(*this, step.segment, backend_options);
       if (!compiled.ok()) {
-        return Demote(step.backend, "compile", part.nodes, compiled.status().message());
+        return Demote(step.backend, "compile", part.nodes,
+                      compiled.status().message());
       }
       step.compiled = std::move(compiled).value();
       for (int n : part.nodes) nodes_[n].delegated = true;
@@ -342,11 +349,13 @@ Status Subgraph::BuildPlan() {
     for (int n : info.nodes) info.ops.push_back(nodes_[n].info.op_name);
     info.inputs = step.segment.inputs;
     info.outputs = step.segment.outputs;
-    if (step.compiled) plan_info_.packed_weight_bytes += step.compiled->packed_weight_bytes();
+    if (step.compiled)
+      plan_info_.packed_weight_bytes += step.compiled->packed_weight_bytes();
     plan_info_.partitions.push_back(std::move(info));
   }
-  std::erase_if(plan_info_.fallbacks,
-                [](const FallbackEvent& e) { return e.stage == "support" && !e.nodes.empty(); });
+  std::erase_if(plan_info_.fallbacks, [](const FallbackEvent& e) {
+    return e.stage == "support" && !e.nodes.empty();
+  });
   for (const planner::NodeFallback& f : plan.fallbacks) {
     for (const auto& [backend, reason] : f.refusals) {
       plan_info_.fallbacks.push_back({backend, "support", {f.node}, reason});
@@ -359,7 +368,8 @@ Status Subgraph::BuildPlan() {
                             std::to_string(step.segment.nodes.size()) +
                             " node(s) would run on the CPU:";
       for (int n : step.segment.nodes) {
-        message += " " + std::to_string(n) + " (" + nodes_[n].info.op_name + ")";
+        message +=
+            " " + std::to_string(n) + " (" + nodes_[n].info.op_name + ")";
       }
       for (const FallbackEvent& e : plan_info_.fallbacks) {
         message += "; " + e.backend + ": " + e.reason;
@@ -373,13 +383,15 @@ Status Subgraph::BuildPlan() {
 }
 
 Status Subgraph::Demote(const std::string& backend, const std::string& stage,
-                        const std::vector<int>& nodes, const std::string& reason) {
+                        const std::vector<int>& nodes,
+                        const std::string& reason) {
   plan_info_.fallbacks.push_back({backend, stage, nodes, reason});
   if (options_.require_full_delegation) {
     return FailedPreconditionError("full delegation required, but " + backend +
                                    " failed to " + stage + ": " + reason);
   }
-  for (int n : nodes) excluded_[n].emplace_back(backend, stage + " failed: " + reason);
+  for (int n : nodes)
+    excluded_[n].emplace_back(backend, stage + " failed: " + reason);
   return BuildPlan();
 }
 
@@ -431,7 +443,8 @@ Status Subgraph::AllocateOnce(bool* replanned) {
       if (!node.lookup_error.ok()) return node.lookup_error;
       if (node.delegated) {
         *replanned = true;
-        return DemoteNodeOf(index, "prepare", "input shape known only at run time");
+        return DemoteNodeOf(index, "prepare",
+                            "input shape known only at run time");
       }
       node.dynamic = true;
       for (int t : node.outputs) {
@@ -453,7 +466,8 @@ Status Subgraph::AllocateOnce(bool* replanned) {
     Status reshaped = step.compiled->Reshape(*this);
     if (!reshaped.ok()) {
       *replanned = true;
-      return Demote(step.backend, "reshape", step.segment.nodes, reshaped.message());
+      return Demote(step.backend, "reshape", step.segment.nodes,
+                    reshaped.message());
     }
   }
   allocated_ = true;
@@ -463,11 +477,12 @@ Status Subgraph::AllocateOnce(bool* replanned) {
 Status Subgraph::DemoteNodeOf(int node, const std::string& stage,
                               const std::string& reason) {
   for (const Step& step : steps_) {
-    if (step.compiled && std::find(step.segment.nodes.begin(), step.segment.nodes.end(),
-                                   node) != step.segment.nodes.end()) {
+    if (step.compiled &&
+        std::find(step.segment.nodes.begin(), step.segment.nodes.end(), node) !=
+            step.segment.nodes.end()) {
       return Demote(step.backend, stage, step.segment.nodes,
-                    "node " + std::to_string(node) + " (" + nodes_[node].info.op_name +
-                        "): " + reason);
+                    "node " + std::to_string(node) + " (" +
+                        nodes_[node].info.op_name + "): " + reason);
     }
   }
   return InternalError("node " + std::to_string(node) + " is not delegated");
@@ -565,7 +580,8 @@ Status Subgraph::PlanAndAllocate() {
   }
   for (size_t r = 0; r < planned.size(); ++r) {
     kernels::Tensor& t = tensors_[planned[r]];
-    t.data = t.bytes == 0 ? arena_.data.get() : arena_.data.get() + plan.offsets[r];
+    t.data =
+        t.bytes == 0 ? arena_.data.get() : arena_.data.get() + plan.offsets[r];
   }
   stats_.arena_bytes = plan.arena_bytes;
   stats_.tensor_bytes = plan.total_bytes;
@@ -593,7 +609,8 @@ void Subgraph::UpdatePackedStats() {
   for (const Node& node : nodes_) {
     for (const Node::SharedUse& use : node.shared_data) {
       if (use.hit) ++stats_.shared_packed_hits;
-      if (std::find(counted.begin(), counted.end(), use.data) != counted.end()) {
+      if (std::find(counted.begin(), counted.end(), use.data) !=
+          counted.end()) {
         continue;
       }
       counted.push_back(use.data);
@@ -608,17 +625,20 @@ Status Subgraph::AllocateDynamic(int tensor_index) {
   ASSIGN_OR_RETURN(const size_t bytes, TensorBytes(t));
   if (bytes > max_arena_bytes_) {
     return ResourceExhaustedError("dynamic tensor '" + t.name + "' of shape " +
-                                  t.shape.ToString() + " exceeds the memory limit");
+                                  t.shape.ToString() +
+                                  " exceeds the memory limit");
   }
   AlignedBuffer& buffer = dynamic_buffers_[tensor_index];
   if (!buffer.Reserve(bytes)) {
-    return ResourceExhaustedError("cannot allocate dynamic tensor '" + t.name + "'");
+    return ResourceExhaustedError("cannot allocate dynamic tensor '" + t.name +
+                                  "'");
   }
   t.data = buffer.data.get();
   t.bytes = bytes;
   t.is_dynamic = true;
   stats_.dynamic_bytes = 0;
-  for (const AlignedBuffer& b : dynamic_buffers_) stats_.dynamic_bytes += b.capacity;
+  for (const AlignedBuffer& b : dynamic_buffers_)
+    stats_.dynamic_bytes += b.capacity;
   return OkStatus();
 }
 
@@ -663,14 +683,31 @@ Status Subgraph::CheckFiniteInputs() const {
 Status Subgraph::Invoke() {
   if (!allocated_) RETURN_IF_ERROR(AllocateTensors());
   RETURN_IF_ERROR(CheckFiniteInputs());
+  // Cancellation is polled between nodes: a relaxed load, nothing to pay
+  // when no flag is set.
+  size_t done = 0;
+  auto cancelled = [&] {
+    return cancel_flag_ != nullptr &&
+           cancel_flag_->load(std::memory_order_relaxed);
+  };
+  auto cancelled_error = [&] {
+    return CancelledError("invoke cancelled after " + std::to_string(done) +
+                          " of " + std::to_string(nodes_.size()) + " nodes");
+  };
   for (size_t s = 0; s < steps_.size(); ++s) {
     Step& step = steps_[s];
+    if (cancelled()) return cancelled_error();
     if (step.compiled) {
       Status executed = step.compiled->Execute(*this);
-      if (executed.ok()) continue;
-      return FallBackAtInvoke(s, executed);
+      if (!executed.ok()) return FallBackAtInvoke(s, executed);
+      done += step.segment.nodes.size();
+      continue;
     }
-    for (int index : step.segment.nodes) RETURN_IF_ERROR(EvalNode(nodes_[index]));
+    for (int index : step.segment.nodes) {
+      if (cancelled()) return cancelled_error();
+      RETURN_IF_ERROR(EvalNode(nodes_[index]));
+      ++done;
+    }
   }
   return OkStatus();
 }
@@ -697,7 +734,8 @@ Status Subgraph::FallBackAtInvoke(size_t step_index, const Status& failure) {
     if (p != nullptr) saved[k].assign(p, p + t.bytes);
   }
   const Step& step = steps_[step_index];
-  RETURN_IF_ERROR(Demote(step.backend, "execute", step.segment.nodes, failure.message()));
+  RETURN_IF_ERROR(
+      Demote(step.backend, "execute", step.segment.nodes, failure.message()));
   RETURN_IF_ERROR(AllocateTensors());
   for (size_t k = 0; k < inputs_.size(); ++k) {
     kernels::Tensor& t = tensors_[inputs_[k]];

@@ -9,6 +9,7 @@
 #ifndef EDGERUN_RUNTIME_SUBGRAPH_H_
 #define EDGERUN_RUNTIME_SUBGRAPH_H_
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -45,7 +46,8 @@ class Subgraph final : public planner::GraphView {
   // `shared_data`: the model's cache of prepared constant data; null =
   // every kernel keeps its own copy.
   static StatusOr<std::unique_ptr<Subgraph>> Create(
-      const ModelFile& model, int index, const kernels::KernelRegistry& registry,
+      const ModelFile& model, int index,
+      const kernels::KernelRegistry& registry,
       const InterpreterOptions& options,
       std::shared_ptr<kernels::SharedDataCache> shared_data = nullptr);
 
@@ -54,8 +56,12 @@ class Subgraph final : public planner::GraphView {
   const kernels::Tensor& tensor(int i) const override { return tensors_[i]; }
   int num_nodes() const override { return static_cast<int>(nodes_.size()); }
   const kernels::NodeInfo& node(int i) const override { return nodes_[i].info; }
-  std::span<const int> node_inputs(int i) const override { return nodes_[i].inputs; }
-  std::span<const int> node_outputs(int i) const override { return nodes_[i].outputs; }
+  std::span<const int> node_inputs(int i) const override {
+    return nodes_[i].inputs;
+  }
+  std::span<const int> node_outputs(int i) const override {
+    return nodes_[i].outputs;
+  }
   std::span<const int> graph_inputs() const override { return inputs_; }
   std::span<const int> graph_outputs() const override { return outputs_; }
 
@@ -63,6 +69,9 @@ class Subgraph final : public planner::GraphView {
   Status ResizeTensor(int tensor_index, const kernels::Shape& shape);
   Status Invoke();
   Status ResetVariables();
+  // Invoke checks *flag (when not null) before every step and CPU node and
+  // stops with kCancelled once it is true. Not owned.
+  void set_cancel_flag(const std::atomic<bool>* flag) { cancel_flag_ = flag; }
 
   kernels::Tensor& tensor(int i) { return tensors_[i]; }
   const std::vector<int>& inputs() const { return inputs_; }
@@ -96,7 +105,7 @@ class Subgraph final : public planner::GraphView {
   // One step of execution: a CPU partition (its nodes run one by one) or a
   // compiled backend segment.
   struct Step {
-    std::string backend;  // "cpu" or the backend name
+    std::string backend;                      // "cpu" or the backend name
     const backends::Backend* impl = nullptr;  // null for the CPU
     backends::Segment segment;
     std::unique_ptr<backends::CompiledSegment> compiled;
@@ -111,7 +120,8 @@ class Subgraph final : public planner::GraphView {
                 const std::vector<int>& nodes, const std::string& reason);
   Status AllocateOnce(bool* replanned);
   // Demotes the delegated segment that holds `node`.
-  Status DemoteNodeOf(int node, const std::string& stage, const std::string& reason);
+  Status DemoteNodeOf(int node, const std::string& stage,
+                      const std::string& reason);
   Status EvalNode(Node& node);
   Status FallBackAtInvoke(size_t step_index, const Status& failure);
   Status PrepareNode(Node& node, bool at_invoke);
@@ -135,6 +145,7 @@ class Subgraph final : public planner::GraphView {
   std::vector<int> outputs_;
   size_t max_arena_bytes_ = 0;
   bool allocated_ = false;
+  const std::atomic<bool>* cancel_flag_ = nullptr;
 
   AlignedBuffer arena_;
   AlignedBuffer scratch_;

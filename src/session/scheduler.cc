@@ -38,6 +38,10 @@ bool CancellationToken::cancelled() const {
   return state_->flag.load(std::memory_order_acquire);
 }
 
+const std::atomic<bool>* CancellationToken::flag() const {
+  return &state_->flag;
+}
+
 uint64_t CancellationToken::Register(std::function<void()> fn) {
   std::lock_guard<std::mutex> lock(state_->mu);
   if (state_->cancelled) return 0;
@@ -58,7 +62,9 @@ void LatencyHistogram::Record(Clock::duration d) {
       0, std::chrono::duration_cast<std::chrono::microseconds>(d).count());
   int index = 0;
   if (us >= 1) {
-    index = static_cast<int>(std::floor(std::log2(static_cast<double>(us)) * 4)) + 1;
+    index =
+        static_cast<int>(std::floor(std::log2(static_cast<double>(us)) * 4)) +
+        1;
     index = std::min(index, kBuckets - 1);
   }
   ++buckets_[index];
@@ -133,17 +139,30 @@ struct GroupState {
   LatencyHistogram run;
 };
 
-enum class Counter { kRequests, kCompleted, kErrors, kRejections, kDeadline, kCancelled };
+enum class Counter {
+  kRequests,
+  kCompleted,
+  kErrors,
+  kRejections,
+  kDeadline,
+  kCancelled
+};
 
 template <typename S>
 uint64_t& Field(S& s, Counter c) {
   switch (c) {
-    case Counter::kRequests: return s.requests;
-    case Counter::kCompleted: return s.completed;
-    case Counter::kErrors: return s.errors;
-    case Counter::kRejections: return s.rejections;
-    case Counter::kDeadline: return s.deadline_exceeded;
-    case Counter::kCancelled: break;
+    case Counter::kRequests:
+      return s.requests;
+    case Counter::kCompleted:
+      return s.completed;
+    case Counter::kErrors:
+      return s.errors;
+    case Counter::kRejections:
+      return s.rejections;
+    case Counter::kDeadline:
+      return s.deadline_exceeded;
+    case Counter::kCancelled:
+      break;
   }
   return s.cancelled;
 }
@@ -157,19 +176,19 @@ struct Scheduler::Device {
   DeviceSpec spec;
 
   mutable std::mutex mu;
-  std::condition_variable work_cv;    // queue non-empty or stop
-  std::condition_variable space_cv;   // queue shrank or stop (kWait)
-  std::condition_variable reaper_cv;  // new deadline or stop
-  std::map<QueueKey, Item> queue;     // guarded by mu
-  uint64_t next_seq = 0;              // guarded by mu
-  bool stop = false;                  // guarded by mu
-  int running = 0;                    // guarded by mu
-  DeviceStats counters;               // guarded by mu (latencies unused)
-  LatencyHistogram queue_wait;        // guarded by mu
-  LatencyHistogram run;               // guarded by mu
+  std::condition_variable work_cv;        // queue non-empty or stop
+  std::condition_variable space_cv;       // queue shrank or stop (kWait)
+  std::condition_variable reaper_cv;      // new deadline or stop
+  std::map<QueueKey, Item> queue;         // guarded by mu
+  uint64_t next_seq = 0;                  // guarded by mu
+  bool stop = false;                      // guarded by mu
+  int running = 0;                        // guarded by mu
+  DeviceStats counters;                   // guarded by mu (latencies unused)
+  LatencyHistogram queue_wait;            // guarded by mu
+  LatencyHistogram run;                   // guarded by mu
   std::map<uint64_t, GroupState> groups;  // guarded by mu
-  bool has_last = false;              // guarded by mu
-  uint64_t last_group = 0;            // guarded by mu: last dispatched
+  bool has_last = false;                  // guarded by mu
+  uint64_t last_group = 0;                // guarded by mu: last dispatched
 
   // With mu held: counts on the device and on `group`.
   void Add(uint64_t group, Counter c, uint64_t n = 1) {
@@ -232,7 +251,11 @@ Status Scheduler::Device::RunInSlot(std::unique_lock<std::mutex>& lock,
   --running;
   run.Record(end - start);
   group.run.Record(end - start);
-  Add(group_id, result.ok() ? Counter::kCompleted : Counter::kErrors);
+  // Work that stopped because its request was cancelled (a running Invoke
+  // polls the token) counts as cancelled, not as an error.
+  Add(group_id, result.ok()                               ? Counter::kCompleted
+                : result.code() == StatusCode::kCancelled ? Counter::kCancelled
+                                                          : Counter::kErrors);
   return result;
 }
 
@@ -241,9 +264,8 @@ void Scheduler::Device::WorkerLoop() {
   while (true) {
     // `running` also counts inline runs (TryRunInline), so a worker waits
     // for a free slot, not only for work.
-    work_cv.wait(lock, [&] {
-      return stop || (!queue.empty() && running < spec.slots);
-    });
+    work_cv.wait(
+        lock, [&] { return stop || (!queue.empty() && running < spec.slots); });
     if (queue.empty()) return;  // stopping and drained
     Item item = std::move(queue.extract(PickNext()).mapped());
     item.DetachCancel();
@@ -265,7 +287,8 @@ void Scheduler::Device::WorkerLoop() {
       lock.lock();
       continue;
     }
-    Status result = RunInSlot(lock, item.group, start - item.enqueued, start, item.work);
+    Status result =
+        RunInSlot(lock, item.group, start - item.enqueued, start, item.work);
     // Stats are final before done runs, so a caller woken by done sees them.
     lock.unlock();
     item.done(std::move(result));
@@ -305,8 +328,8 @@ void Scheduler::Device::ReaperLoop() {
     space_cv.notify_all();
     lock.unlock();
     for (Item& item : expired) {
-      item.done(DeadlineExceededError("deadline passed while queued on device '" +
-                                      spec.name + "'"));
+      item.done(DeadlineExceededError(
+          "deadline passed while queued on device '" + spec.name + "'"));
     }
     expired.clear();
     lock.lock();
@@ -333,9 +356,11 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(
   if (specs.empty()) return InvalidArgumentError("scheduler: no devices");
   std::set<std::string> names;
   for (const DeviceSpec& s : specs) {
-    if (s.name.empty()) return InvalidArgumentError("scheduler: device without a name");
+    if (s.name.empty())
+      return InvalidArgumentError("scheduler: device without a name");
     if (!names.insert(s.name).second) {
-      return InvalidArgumentError("scheduler: device '" + s.name + "' given twice");
+      return InvalidArgumentError("scheduler: device '" + s.name +
+                                  "' given twice");
     }
     if (s.slots < 1) {
       return InvalidArgumentError("scheduler: device '" + s.name +
@@ -437,7 +462,8 @@ size_t Scheduler::CancelQueued(int device, uint64_t group) {
     }
     if (!dropped.empty()) d.space_cv.notify_all();
   }
-  for (Item& item : dropped) item.done(CancelledError("request cancelled while queued"));
+  for (Item& item : dropped)
+    item.done(CancelledError("request cancelled while queued"));
   return dropped.size();
 }
 
@@ -465,7 +491,8 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
   }
   if (options.deadline && now >= *options.deadline) {
     d.Add(options.group, Counter::kDeadline);
-    return DeadlineExceededError("deadline passed before the request was queued");
+    return DeadlineExceededError(
+        "deadline passed before the request was queued");
   }
   if (d.queue.size() >= d.spec.max_queue) {
     const std::string full = "device '" + d.spec.name + "': queue full (" +
@@ -475,7 +502,8 @@ Status Scheduler::Submit(int device, const WorkOptions& options, Work work,
       return UnavailableError(full);
     }
     Clock::time_point wait_end = now + d.spec.wait_timeout;
-    const bool deadline_first = options.deadline && *options.deadline < wait_end;
+    const bool deadline_first =
+        options.deadline && *options.deadline < wait_end;
     if (deadline_first) wait_end = *options.deadline;
     const bool space = d.space_cv.wait_until(lock, wait_end, [&] {
       return d.stop || d.queue.size() < d.spec.max_queue;
@@ -540,7 +568,8 @@ std::optional<Status> Scheduler::TryRunInline(int device,
   const Clock::time_point start = Clock::now();
   if (options.deadline && start >= *options.deadline) {
     d.Add(options.group, Counter::kDeadline);
-    return DeadlineExceededError("deadline passed before the request was queued");
+    return DeadlineExceededError(
+        "deadline passed before the request was queued");
   }
   d.Add(options.group, Counter::kRequests);
   Status result =
@@ -570,7 +599,8 @@ DeviceStats Scheduler::stats(int device) const {
     m.queue_wait = LatencySummary::Of(g.queue_wait);
     m.run = LatencySummary::Of(g.run);
     auto name = names.find(id);
-    s.models[name != names.end() ? name->second : "group " + std::to_string(id)] =
+    s.models[name != names.end() ? name->second
+                                 : "group " + std::to_string(id)] =
         std::move(m);
   }
   return s;

@@ -34,6 +34,7 @@ struct Session::Request {
   std::function<void(StatusOr<Outputs>)> done;
   Clock::time_point submitted;
   RunInfo* info = nullptr;
+  std::optional<CancellationToken> cancel;  // also stops a running Invoke
   std::optional<Outputs> outputs;
   uint64_t generation = 0;
 };
@@ -308,9 +309,15 @@ Status Session::Execute(Request& request) {
           p->fallbacks_seen[i] = now;
         }
       }
+      p->interpreters[i]->SetCancellationFlag(nullptr);
       p->Release(i);
     }
   } returner{this, pool.get(), index};
+  if (request.cancel) {
+    if (request.cancel->cancelled())
+      return CancelledError("request cancelled before it ran");
+    interp->SetCancellationFlag(request.cancel->flag());
+  }
   request.generation = pool->generation;
 
   const std::vector<TensorData>& inputs = request.input_list();
@@ -384,6 +391,7 @@ void Session::SubmitWithCallback(std::vector<TensorData> inputs,
   request->submitted = Clock::now();
   request->inputs = std::move(inputs);
   request->info = options.info;
+  request->cancel = options.cancel;
   request->done = done ? std::move(done) : [](StatusOr<Outputs>) {};
   Enqueue(std::move(request), options);
 }
@@ -440,6 +448,7 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
     request.submitted = Clock::now();
     request.borrowed_inputs = &inputs;
     request.info = options.info;
+    request.cancel = options.cancel;
     StatusOr<Outputs> result = InvalidArgumentError("unset");
     request.done = [&result](StatusOr<Outputs> r) { result = std::move(r); };
     const WorkOptions wo = ToWorkOptions(options);
@@ -470,6 +479,7 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
   request->submitted = Clock::now();
   request->borrowed_inputs = &inputs;
   request->info = options.info;
+  request->cancel = options.cancel;
   request->done = [promise](StatusOr<Outputs> r) {
     promise->set_value(std::move(r));
   };

@@ -186,6 +186,37 @@ TEST_F(GatedSessionTest, QueuedRunPastItsDeadlineReturnsWithoutRunning) {
   EXPECT_EQ(GlobalGate().entered(), entered_before_ + 1);  // never ran
 }
 
+// Cancelling a request while its Invoke runs stops it at the next node: the
+// gate op finishes, the MUL after it never runs, the result is kCancelled
+// and the device counts it as cancelled (not as an error).
+TEST(SessionCancelTest, CancellingARunningRequestStopsItAtTheNextNode) {
+  SessionOptions o;
+  o.num_interpreters = 1;
+  o.interpreter.registry = &testing::GateRegistry();
+  auto session = MakeSession(Must(testing::GateScaleModel(3.f)), o);
+  ASSERT_NE(session, nullptr);
+  const int entered = GlobalGate().entered();
+  GlobalGate().Close();
+  CancellationToken token;
+  auto running = session->Submit(
+      {TensorData::From<float>(DataType::kFloat32, {1, 4}, {1, 1, 1, 1})},
+      {.cancel = token});
+  GlobalGate().WaitEntered(entered + 1);
+  token.Cancel();
+  GlobalGate().Open();
+  auto r = running.get();
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("after 1 of 2 nodes"));
+  const SessionStats stats = session->stats();
+  EXPECT_EQ(stats.device.cancelled, 1u);
+  EXPECT_EQ(stats.device.errors, 0u);
+  // The interpreter serves the next request normally (no stale flag).
+  auto next = session->Run(
+      {TensorData::From<float>(DataType::kFloat32, {1, 4}, {2, 2, 2, 2})});
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ((*next)[0].As<float>(), (std::vector<float>{6, 6, 6, 6}));
+}
+
 class GatedWaitSessionTest : public GatedSessionTest {
   void configure(SessionOptions& o) override {
     o.queue_policy = QueuePolicy::kWait;

@@ -3,7 +3,8 @@
 //   auto model = LoadModelFromFile("m.tflite");
 //   auto interp = Interpreter::Create(*model);
 //   (*interp)->AllocateTensors();
-//   std::memcpy((*interp)->input(0).data(), bytes, (*interp)->input(0).bytes());
+//   std::memcpy((*interp)->input(0).data(), bytes,
+//   (*interp)->input(0).bytes());
 //   (*interp)->Invoke();
 //   const TensorRef out = (*interp)->output(0);
 //
@@ -131,11 +132,11 @@ struct ExecutionPlanInfo {
 };
 
 struct MemoryStats {
-  size_t arena_bytes = 0;          // planned arena (shared by tensors)
-  size_t tensor_bytes = 0;         // sum of all non-constant tensor sizes
-  size_t variable_bytes = 0;       // persistent state buffers
-  size_t scratch_bytes = 0;        // kernel scratch
-  size_t dynamic_bytes = 0;        // heap-allocated dynamic outputs
+  size_t arena_bytes = 0;     // planned arena (shared by tensors)
+  size_t tensor_bytes = 0;    // sum of all non-constant tensor sizes
+  size_t variable_bytes = 0;  // persistent state buffers
+  size_t scratch_bytes = 0;   // kernel scratch
+  size_t dynamic_bytes = 0;   // heap-allocated dynamic outputs
   // CPU kernel data prepared from constant tensors (packed weights):
   // shared with the other interpreters of the model (each distinct copy
   // counted once per interpreter), or private to this interpreter when
@@ -167,6 +168,13 @@ class Interpreter {
   // Runs the graph. A failing node returns its error; the interpreter stays
   // usable and the next Invoke runs normally.
   Status Invoke();
+  // While `flag` is set (not null), Invoke checks *flag before every node
+  // (a delegated partition counts as one) and returns kCancelled once it is
+  // true; the outputs are then undefined, and so are the variable tensors
+  // of a stateful model (ResetVariables). *flag may be set from any thread;
+  // it is not owned and must outlive its use. Null (the default) turns the
+  // checks off. Like every non-const method, not concurrently with Invoke.
+  void SetCancellationFlag(const std::atomic<bool>* flag);
   // Zeroes every variable tensor (state of stateful models).
   Status ResetVariables();
 
@@ -200,6 +208,7 @@ class Interpreter {
   std::vector<std::unique_ptr<runtime::Subgraph>> subgraphs_;  // lazy
   std::vector<std::unique_ptr<SignatureRunner>> signature_runners_;
   std::atomic<int> active_calls_{0};
+  const std::atomic<bool>* cancel_flag_ = nullptr;  // see SetCancellationFlag
 };
 
 // Runs one signature_def: inputs and outputs by their signature names.
@@ -225,7 +234,7 @@ class SignatureRunner {
   Interpreter* owner_;
   std::string key_;
   int subgraph_index_;
-  std::vector<std::pair<std::string, int>> inputs_;   // name -> tensor index
+  std::vector<std::pair<std::string, int>> inputs_;  // name -> tensor index
   std::vector<std::pair<std::string, int>> outputs_;
 };
 

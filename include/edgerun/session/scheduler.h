@@ -68,6 +68,10 @@ class CancellationToken {
   CancellationToken();
   void Cancel();
   bool cancelled() const;
+  // The flag Cancel() sets, for polling in hot loops (e.g.
+  // Interpreter::SetCancellationFlag); valid while any copy of the token
+  // lives.
+  const std::atomic<bool>* flag() const;
 
   // For the scheduler: runs `fn` once on Cancel(). Returns 0 (and does not
   // keep fn) when already cancelled; otherwise an id for Unregister.
@@ -108,8 +112,8 @@ enum class QueuePolicy { kReject, kWait };
 
 struct DeviceSpec {
   std::string name;
-  int slots = 1;           // concurrent work items (worker threads)
-  size_t max_queue = 64;   // queued (not running) items
+  int slots = 1;          // concurrent work items (worker threads)
+  size_t max_queue = 64;  // queued (not running) items
   QueuePolicy policy = QueuePolicy::kReject;
   Clock::duration wait_timeout = std::chrono::milliseconds(100);  // kWait
   // Prefer items of the last-dispatched group (see the file comment).
@@ -119,7 +123,7 @@ struct DeviceSpec {
 };
 
 struct WorkOptions {
-  int priority = 0;                         // higher runs first
+  int priority = 0;  // higher runs first
   std::optional<Clock::time_point> deadline;
   std::optional<CancellationToken> cancel;
   // Model / group key from Scheduler::RegisterGroup; 0 = the unnamed
@@ -148,7 +152,7 @@ struct DeviceStats {
   uint64_t errors = 0;             // work ran and returned an error
   uint64_t rejections = 0;         // queue full (kUnavailable)
   uint64_t deadline_exceeded = 0;  // expired before running
-  uint64_t cancelled = 0;          // cancelled before running
+  uint64_t cancelled = 0;          // cancelled queued or while running
   size_t queued = 0;               // now
   int running = 0;                 // now
   LatencySummary queue_wait;       // Submit -> start of work

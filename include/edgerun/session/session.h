@@ -107,6 +107,8 @@ struct RunInfo {
 struct RunOptions {
   std::optional<Clock::time_point> deadline;
   int priority = 0;  // higher runs first
+  // Cancel() completes a queued request at once and stops a running one at
+  // its next node (kCancelled either way).
   std::optional<CancellationToken> cancel;
   // Optional; must stay valid until the result is delivered.
   RunInfo* info = nullptr;
