@@ -220,6 +220,8 @@ Status ErrorAccumulator::Add(const TensorValues& test,
     } else {
       err = std::fabs(ra - rb);
       if (!integer && ra != rb) ++stats_.mismatched;
+      if (err > tolerance_.atol + tolerance_.rtol * std::fabs(rb))
+        ++stats_.out_of_tolerance;
     }
     if (stats_.elements == 0) {
       stats_.max_abs_error = stats_.min_abs_error = err;
@@ -250,6 +252,10 @@ ErrorStats ErrorAccumulator::stats() const {
 
 bool WithinTolerance(const ErrorStats& stats, double tolerance) {
   return stats.nan_mismatches == 0 && stats.max_abs_error <= tolerance;
+}
+
+bool WithinAccumulatorTolerance(const ErrorStats& stats) {
+  return stats.nan_mismatches == 0 && stats.out_of_tolerance == 0;
 }
 
 }  // namespace edgerun

@@ -34,7 +34,9 @@ using testing::InstallModel;
 // A clock the test moves by hand.
 class FakeClock {
  public:
-  Clock::time_point Now() const { return Clock::time_point(Clock::duration(ticks_.load())); }
+  Clock::time_point Now() const {
+    return Clock::time_point(Clock::duration(ticks_.load()));
+  }
   void Advance(Clock::duration d) { ticks_ += d.count(); }
   HealthMonitor::NowFn Fn() {
     return [this] { return Now(); };
@@ -92,21 +94,38 @@ class ManagedModelTest : public ::testing::Test {
 };
 
 TEST_F(ManagedModelTest, SelfTestConfigParsing) {
-  EXPECT_EQ(*ParseSelfTestConfig(R"({"atol": 0.25})"), 0.25);
-  EXPECT_EQ(*ParseSelfTestConfig(SelfTestConfigJson(0.5)), 0.5);
-  EXPECT_EQ(ParseSelfTestConfig("{}").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSelfTestConfig(R"({"atol": 0.25})")->atol, 0.25);
+  EXPECT_EQ(ParseSelfTestConfig(R"({"atol": 0.25})")->rtol, 0);
+  EXPECT_EQ(ParseSelfTestConfig(SelfTestConfigJson(0.5))->atol, 0.5);
+  const auto both = ParseSelfTestConfig(SelfTestConfigJson(0.5, 0.01));
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->atol, 0.5);
+  EXPECT_EQ(both->rtol, 0.01);
+  EXPECT_EQ(ParseSelfTestConfig("{}").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSelfTestConfig(R"({"rtol": 0.1})").status().code(),
+            StatusCode::kInvalidArgument);  // atol is required
   EXPECT_EQ(ParseSelfTestConfig(R"({"atol": -1})").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSelfTestConfig(R"({"atol": 1, "rtol": 2})").status().code(),
+  EXPECT_EQ(ParseSelfTestConfig(R"({"atol": 1, "rtol": -2})").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseSelfTestConfig("not json").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSelfTestConfig(R"({"atol": 1, "rtol": "x"})").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSelfTestConfig(R"({"atol": 1, "btol": 2})").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseSelfTestConfig("not json").status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(ManagedModelTest, PrepareAndActivateRunsSelfTestThenActivates) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true).ok());
   ASSERT_TRUE(
-      InstallModel(*store_, "m", 2, AffineModelBytes(3, 0), AffineSelfTest({3, 6, 9, 12})).ok());
-  auto report = PrepareAndActivate(*store_, "m", 2, {.reason = "test"}, &events_);
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
+  ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
+                           AffineSelfTest({3, 6, 9, 12}))
+                  .ok());
+  auto report =
+      PrepareAndActivate(*store_, "m", 2, {.reason = "test"}, &events_);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->version, 2);
   EXPECT_EQ(report->from_version, 1);
@@ -120,23 +139,58 @@ TEST_F(ManagedModelTest, PrepareAndActivateRunsSelfTestThenActivates) {
 }
 
 TEST_F(ManagedModelTest, DamagedFileIsNeverActivated) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true).ok());
   ASSERT_TRUE(
-      InstallModel(*store_, "m", 2, AffineModelBytes(3, 0), AffineSelfTest({3, 6, 9, 12})).ok());
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
+  ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
+                           AffineSelfTest({3, 6, 9, 12}))
+                  .ok());
   // Flip the expected output after commit: the hash check catches it.
-  const std::string path = JoinPath(*store_->VersionDir("m", 2), SelfTestOutputFile(0));
+  const std::string path =
+      JoinPath(*store_->VersionDir("m", 2), SelfTestOutputFile(0));
   std::string bytes = *env_->ReadFileToString(path);
   bytes.back() ^= 1;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-  auto report = PrepareAndActivate(*store_, "m", 2, {.reason = "test"}, &events_);
+  auto report =
+      PrepareAndActivate(*store_, "m", 2, {.reason = "test"}, &events_);
   EXPECT_EQ(report.status().code(), StatusCode::kDataLoss) << report.status();
   EXPECT_EQ(StoreActive(), 1);
   EXPECT_EQ(events_.Count(UpdateEventType::kRejected), 1u);
   EXPECT_EQ(events_.Count(UpdateEventType::kActivated), 0u);
 }
 
+// selftest.json's rtol is applied: v2 computes 3x, its self-test expects
+// 3.3x (10% high). rtol 0.05 rejects it, rtol 0.1 accepts it.
+TEST_F(ManagedModelTest, SelfTestAppliesTheRelativeTolerance) {
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
+  const std::vector<float> high = {3.3f, 6.6f, 9.9f, 13.2f};
+  ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
+                           AffineSelfTest(high, 0, 0.05))
+                  .ok());
+  auto refused =
+      PrepareAndActivate(*store_, "m", 2, {.reason = "test"}, &events_);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition)
+      << refused.status();
+  EXPECT_NE(refused.status().message().find("rtol 0.05"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(StoreActive(), 1);
+  ASSERT_TRUE(InstallModel(*store_, "m", 3, AffineModelBytes(3, 0),
+                           AffineSelfTest(high, 0, 0.1))
+                  .ok());
+  auto report =
+      PrepareAndActivate(*store_, "m", 3, {.reason = "test"}, &events_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->self_test_ran);
+  EXPECT_EQ(report->self_test_rtol, 0.1);
+  EXPECT_EQ(StoreActive(), 3);
+}
+
 TEST_F(ManagedModelTest, FailingSelfTestIsNeverActivated) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
   // v2 computes 3x, its self-test expects 3x + 1 (tolerance 0.5).
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
                            AffineSelfTest({4, 7, 10, 13}, 0.5))
@@ -144,7 +198,8 @@ TEST_F(ManagedModelTest, FailingSelfTestIsNeverActivated) {
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok()) << managed.status();
   auto report = (*managed)->ActivateVersion(2, "update");
-  EXPECT_EQ(report.status().code(), StatusCode::kFailedPrecondition) << report.status();
+  EXPECT_EQ(report.status().code(), StatusCode::kFailedPrecondition)
+      << report.status();
   EXPECT_NE(report.status().message().find("self-test"), std::string::npos)
       << report.status();
   EXPECT_EQ(StoreActive(), 1);
@@ -163,7 +218,8 @@ TEST_F(ManagedModelTest, FailingSelfTestIsNeverActivated) {
   bool recorded = false;
   for (const auto& e : *history1) {
     if (e.version != 2) continue;
-    EXPECT_TRUE(e.event == "staged" || e.event == "committed" || e.event == "rejected")
+    EXPECT_TRUE(e.event == "staged" || e.event == "committed" ||
+                e.event == "rejected")
         << e.event;
     if (e.event == "rejected") {
       recorded = true;
@@ -187,7 +243,8 @@ TEST_F(ManagedModelTest, FailingSelfTestIsNeverActivated) {
 TEST_F(ManagedModelTest, HotSwapUnderEightClientsLosesNoRequest) {
   const std::string v1 = AffineModelBytes(2, 1), v2 = AffineModelBytes(3, 0);
   ASSERT_TRUE(InstallModel(*store_, "m", 1, v1, {}, true, true).ok());
-  ASSERT_TRUE(InstallModel(*store_, "m", 2, v2, AffineSelfTest({3, 6, 9, 12})).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 2, v2, AffineSelfTest({3, 6, 9, 12})).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok()) << managed.status();
   ManagedModel& m = **managed;
@@ -195,10 +252,13 @@ TEST_F(ManagedModelTest, HotSwapUnderEightClientsLosesNoRequest) {
   // Reference outputs: one single-threaded Session per version.
   constexpr int kClients = 8;
   std::map<int64_t, std::vector<std::vector<float>>> reference;
-  for (const auto& [version, bytes] : {std::pair{int64_t{1}, v1}, std::pair{int64_t{2}, v2}}) {
-    auto model = LoadModel(ByteSource::FromVector(std::vector<uint8_t>(bytes.begin(), bytes.end())));
+  for (const auto& [version, bytes] :
+       {std::pair{int64_t{1}, v1}, std::pair{int64_t{2}, v2}}) {
+    auto model = LoadModel(ByteSource::FromVector(
+        std::vector<uint8_t>(bytes.begin(), bytes.end())));
     ASSERT_TRUE(model.ok());
-    auto single = Session::Create(*model, {.num_interpreters = 1, .threads_per_interpreter = 1});
+    auto single = Session::Create(
+        *model, {.num_interpreters = 1, .threads_per_interpreter = 1});
     ASSERT_TRUE(single.ok());
     for (int c = 0; c < kClients; ++c) {
       auto out = (*single)->Run({FloatInput(static_cast<float>(c))});
@@ -223,8 +283,10 @@ TEST_F(ManagedModelTest, HotSwapUnderEightClientsLosesNoRequest) {
           ADD_FAILURE() << out.status();
           continue;
         }
-        const std::optional<int64_t> version = m.VersionOf(info.model_generation);
-        if (!version || (*out)[0].As<float>() != reference.at(*version)[c]) ++wrong;
+        const std::optional<int64_t> version =
+            m.VersionOf(info.model_generation);
+        if (!version || (*out)[0].As<float>() != reference.at(*version)[c])
+          ++wrong;
         ++local[info.model_generation];
         ++done;
       }
@@ -250,21 +312,25 @@ TEST_F(ManagedModelTest, HotSwapUnderEightClientsLosesNoRequest) {
 }
 
 TEST_F(ManagedModelTest, SubmitAcrossSwapCompletesOnBothGenerations) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok());
   std::vector<std::future<StatusOr<Session::Outputs>>> futures;
   std::vector<RunInfo> infos(64);
-  for (int i = 0; i < 32; ++i) futures.push_back((*managed)->Submit({FloatInput(1)}, {.info = &infos[i]}));
+  for (int i = 0; i < 32; ++i)
+    futures.push_back((*managed)->Submit({FloatInput(1)}, {.info = &infos[i]}));
   ASSERT_TRUE((*managed)->ActivateVersion(2).ok());
-  for (int i = 32; i < 64; ++i) futures.push_back((*managed)->Submit({FloatInput(1)}, {.info = &infos[i]}));
+  for (int i = 32; i < 64; ++i)
+    futures.push_back((*managed)->Submit({FloatInput(1)}, {.info = &infos[i]}));
   for (int i = 0; i < 64; ++i) {
     auto out = futures[i].get();
     ASSERT_TRUE(out.ok()) << out.status();
-    const std::vector<float> want =
-        infos[i].model_generation == 1 ? std::vector<float>{3, 5, 7, 9}
-                                       : std::vector<float>{3, 6, 9, 12};
+    const std::vector<float> want = infos[i].model_generation == 1
+                                        ? std::vector<float>{3, 5, 7, 9}
+                                        : std::vector<float>{3, 6, 9, 12};
     EXPECT_EQ((*out)[0].As<float>(), want) << i;
     if (i >= 32) {
       EXPECT_EQ(infos[i].model_generation, 2u);
@@ -275,8 +341,11 @@ TEST_F(ManagedModelTest, SubmitAcrossSwapCompletesOnBothGenerations) {
 // v2 passes its self-test (indices 0..2) but fails for the clients' indices
 // (>= 4 rows): the error rate in the window rolls it back automatically.
 TEST_F(ManagedModelTest, DegradedVersionIsRolledBackAutomatically) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, GatherModelBytes(8), {}, true, true).ok());
-  ASSERT_TRUE(InstallModel(*store_, "m", 2, GatherModelBytes(4), GatherSelfTest()).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, GatherModelBytes(8), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 2, GatherModelBytes(4), GatherSelfTest())
+          .ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok()) << managed.status();
   ManagedModel& m = **managed;
@@ -331,7 +400,9 @@ TEST_F(ManagedModelTest, DegradedVersionIsRolledBackAutomatically) {
 }
 
 TEST_F(ManagedModelTest, HealthyWindowCommits) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok());
@@ -356,7 +427,9 @@ TEST_F(ManagedModelTest, HealthyWindowCommits) {
 }
 
 TEST_F(ManagedModelTest, ManualRollbackSwapsBack) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok());
@@ -365,13 +438,16 @@ TEST_F(ManagedModelTest, ManualRollbackSwapsBack) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, 1);
   EXPECT_EQ(StoreActive(), 1);
-  EXPECT_EQ((*(*managed)->Run({FloatInput(1)}))[0].As<float>(), (std::vector<float>{3, 5, 7, 9}));
+  EXPECT_EQ((*(*managed)->Run({FloatInput(1)}))[0].As<float>(),
+            (std::vector<float>{3, 5, 7, 9}));
 }
 
 // A backend denied by a new device policy is gone after the next swap, with
 // no restart: the serving Session is rebuilt with the new options.
 TEST_F(ManagedModelTest, PolicyChangeAppliesAtNextSwap) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
+          .ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   const std::string policy_path = JoinPath(dir_, "policy.json");
   std::ofstream(policy_path) << R"({"version": 1})";
@@ -389,7 +465,8 @@ TEST_F(ManagedModelTest, PolicyChangeAppliesAtNextSwap) {
   std::ofstream(policy_path, std::ios::trunc)
       << R"({"version": 1, "device_classes": {"pi4": {"deny_backends": ["xnnpack"]}}})";
   ASSERT_TRUE(*watcher.Reload());
-  EXPECT_EQ(m.serving().backends, (std::vector<std::string>{"xnnpack", "cpu"}));  // not yet
+  EXPECT_EQ(m.serving().backends,
+            (std::vector<std::string>{"xnnpack", "cpu"}));  // not yet
   ASSERT_TRUE(m.ActivateVersion(2).ok());
   const ServingInfo serving = m.serving();
   EXPECT_EQ(serving.backends, (std::vector<std::string>{"cpu"}));
@@ -414,8 +491,10 @@ TEST_F(ManagedModelTest, PolicyChangeAppliesAtNextSwap) {
 // The process died during v2's health window: on start v2 keeps serving
 // and its window starts again.
 TEST_F(ManagedModelTest, RestartDuringWindowRestartsIt) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, GatherModelBytes(8), {}, true, true).ok());
-  ASSERT_TRUE(InstallModel(*store_, "m", 2, GatherModelBytes(4), {}, true, false).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, GatherModelBytes(8), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 2, GatherModelBytes(4), {}, true, false).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok()) << managed.status();
   EXPECT_EQ((*managed)->serving().version, 2);
@@ -427,8 +506,11 @@ TEST_F(ManagedModelTest, RestartDuringWindowRestartsIt) {
 }
 
 TEST_F(ManagedModelTest, HealthWatcherThreadRollsBack) {
-  ASSERT_TRUE(InstallModel(*store_, "m", 1, GatherModelBytes(8), {}, true, true).ok());
-  ASSERT_TRUE(InstallModel(*store_, "m", 2, GatherModelBytes(4), GatherSelfTest()).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 1, GatherModelBytes(8), {}, true, true).ok());
+  ASSERT_TRUE(
+      InstallModel(*store_, "m", 2, GatherModelBytes(4), GatherSelfTest())
+          .ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok());
   ManagedModel& m = **managed;
@@ -448,14 +530,16 @@ TEST_F(ManagedModelTest, BundledFallbackServes) {
   const std::string bundled = JoinPath(dir_, "bundled.tflite");
   std::ofstream(bundled, std::ios::binary) << AffineModelBytes(2, 1);
   store_.reset();
-  auto store = ModelStore::Open(env_, JoinPath(dir_, "store"), {.bundled_model_path = bundled});
+  auto store = ModelStore::Open(env_, JoinPath(dir_, "store"),
+                                {.bundled_model_path = bundled});
   ASSERT_TRUE(store.ok());
   store_ = std::move(*store);
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok()) << managed.status();
   EXPECT_EQ((*managed)->serving().version, 0);
   EXPECT_FALSE((*managed)->serving().in_health_window);
-  EXPECT_EQ((*(*managed)->Run({FloatInput(1)}))[0].As<float>(), (std::vector<float>{3, 5, 7, 9}));
+  EXPECT_EQ((*(*managed)->Run({FloatInput(1)}))[0].As<float>(),
+            (std::vector<float>{3, 5, 7, 9}));
 }
 
 }  // namespace

@@ -89,10 +89,9 @@ Status CheckRoleKeys(const Root& root, Role role,
   for (const SigningKey& k : keys) {
     if (std::find(r.keyids.begin(), r.keyids.end(), k.keyid) ==
         r.keyids.end()) {
-      return PermissionDeniedError("key " + k.keyid + " is not a '" +
-                                   std::string(RoleName(role)) +
-                                   "' key of root.json version " +
-                                   std::to_string(root.version));
+      return PermissionDeniedError(
+          "key " + k.keyid + " is not a '" + std::string(RoleName(role)) +
+          "' key of root.json version " + std::to_string(root.version));
     }
     ++count;
   }
@@ -170,8 +169,9 @@ StatusOr<std::vector<std::string>> FileList(const json& st, const char* key,
   return out;
 }
 
-StatusOr<std::optional<double>> Tolerance(const json& st, const char* key,
-                                          const std::string& what) {
+StatusOr<std::optional<double>> OptionalTolerance(const json& st,
+                                                  const char* key,
+                                                  const std::string& what) {
   const auto it = st.find(key);
   if (it == st.end()) return std::optional<double>();
   if (!it->is_number() || it->get<double>() < 0) {
@@ -220,8 +220,8 @@ StatusOr<TargetOptions> ReadTargetOptions(const fs::path& path) {
       o.has_self_test = true;
       ASSIGN_OR_RETURN(o.inputs, FileList(value, "inputs", what));
       ASSIGN_OR_RETURN(o.outputs, FileList(value, "outputs", what));
-      ASSIGN_OR_RETURN(o.atol, Tolerance(value, "atol", what));
-      ASSIGN_OR_RETURN(o.rtol, Tolerance(value, "rtol", what));
+      ASSIGN_OR_RETURN(o.atol, OptionalTolerance(value, "atol", what));
+      ASSIGN_OR_RETURN(o.rtol, OptionalTolerance(value, "rtol", what));
     } else {
       return InvalidArgumentError(what + ": unknown field \"" + key +
                                   "\" (known: rollout_percent, "
@@ -430,9 +430,8 @@ StatusOr<PublishResult> Publish(const std::string& models_dir,
                      MakeRole(root_keys, options.threshold, Role::kRoot));
     ASSIGN_OR_RETURN(root.targets,
                      MakeRole(targets_keys, options.threshold, Role::kTargets));
-    ASSIGN_OR_RETURN(
-        root.timestamp,
-        MakeRole(timestamp_keys, options.threshold, Role::kTimestamp));
+    ASSIGN_OR_RETURN(root.timestamp, MakeRole(timestamp_keys, options.threshold,
+                                              Role::kTimestamp));
     result.created_root = true;
   }
   result.root_version = root.version;
@@ -479,9 +478,9 @@ StatusOr<PublishResult> Publish(const std::string& models_dir,
       ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes,
                        ReadFileBytes(model_path.string()));
       std::vector<TargetEntry>& entries = targets.targets[name];
-      const auto existing =
-          std::find_if(entries.begin(), entries.end(),
-                       [&](const TargetEntry& e) { return e.version == *version; });
+      const auto existing = std::find_if(
+          entries.begin(), entries.end(),
+          [&](const TargetEntry& e) { return e.version == *version; });
       if (existing != entries.end() &&
           existing->model.sha256 != Sha256Hex(bytes)) {
         return AlreadyExistsError(
@@ -506,13 +505,13 @@ StatusOr<PublishResult> Publish(const std::string& models_dir,
       if (topt.has_self_test) {
         SelfTest st;
         for (const std::string& f : topt.inputs) {
-          ASSIGN_OR_RETURN(FileRef r,
-                           PublishSelfTestFile(version_dir, rel_dir, f, pending));
+          ASSIGN_OR_RETURN(
+              FileRef r, PublishSelfTestFile(version_dir, rel_dir, f, pending));
           st.inputs.push_back(std::move(r));
         }
         for (const std::string& f : topt.outputs) {
-          ASSIGN_OR_RETURN(FileRef r,
-                           PublishSelfTestFile(version_dir, rel_dir, f, pending));
+          ASSIGN_OR_RETURN(
+              FileRef r, PublishSelfTestFile(version_dir, rel_dir, f, pending));
           st.outputs.push_back(std::move(r));
         }
         st.atol = topt.atol;
@@ -526,7 +525,6 @@ StatusOr<PublishResult> Publish(const std::string& models_dir,
           *existing = std::move(e);
         }
         continue;  // the model file is already there
-
       }
       pending.push_back({e.model.path, bytes});
       entries.push_back(std::move(e));
@@ -551,9 +549,9 @@ StatusOr<PublishResult> Publish(const std::string& models_dir,
       options.now + std::chrono::days(options.expires_days));
   ASSIGN_OR_RETURN(const std::string targets_text,
                    SignTargets(targets, targets_keys));
-  RETURN_IF_ERROR(WriteText(
-      repo / (std::to_string(targets.version) + ".targets.json"),
-      targets_text));
+  RETURN_IF_ERROR(
+      WriteText(repo / (std::to_string(targets.version) + ".targets.json"),
+                targets_text));
   RETURN_IF_ERROR(WriteText(repo / "targets.json", targets_text));
 
   Timestamp ts;
@@ -589,8 +587,7 @@ StatusOr<int64_t> RotateRoot(const std::string& repo_dir,
   ASSIGN_OR_RETURN(next.root, MakeRole(new_keys, threshold, Role::kRoot));
   for (const SigningKey& k : new_keys) next.keys[k.keyid] = k.Public();
   const auto replace_role = [&](Role role, const std::vector<PublicKey>& keys,
-                                int role_threshold,
-                                RoleKeys& out) -> Status {
+                                int role_threshold, RoleKeys& out) -> Status {
     if (keys.empty()) {
       out = current.role(role);
       for (const std::string& id : out.keyids) {
@@ -649,8 +646,7 @@ StatusOr<Timestamp> ResignTimestamp(const std::string& repo_dir,
   }
   Timestamp ts;
   ts.version = options.version.value_or(current + 1);
-  ts.expires =
-      options.expires.value_or(options.now + std::chrono::hours(24));
+  ts.expires = options.expires.value_or(options.now + std::chrono::hours(24));
   ts.targets = {targets.version, targets_bytes.size(),
                 Sha256Hex(targets_bytes)};
   ASSIGN_OR_RETURN(const std::string text, SignTimestamp(ts, keys));

@@ -1,6 +1,8 @@
 #include "edgerun/ota/self_test.h"
 
+#include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <utility>
@@ -8,6 +10,8 @@
 #include "edgerun/io/npy.h"
 
 namespace edgerun::ota {
+
+using json = nlohmann::json;
 namespace {
 
 template <typename T>
@@ -63,11 +67,23 @@ std::string Number(double v) {
   return buf;
 }
 
-std::string FailureText(const SelfTestOutput& o, double atol) {
+// "0.5", or "atol 0.5 + rtol 0.01 x |expected|" with a relative part.
+std::string ToleranceText(double atol, double rtol) {
+  if (rtol == 0) return Number(atol);
+  return "atol " + Number(atol) + " + rtol " + Number(rtol) + " x |expected|";
+}
+
+std::string FailureText(const SelfTestOutput& o, double atol, double rtol) {
   const std::string label = TensorLabel("output", o.index, o.name);
   if (o.stats.nan_mismatches > 0) {
     return label + " has " + std::to_string(o.stats.nan_mismatches) +
-           " NaN/Inf mismatches (tolerance " + Number(atol) + ")";
+           " NaN/Inf mismatches (tolerance " + ToleranceText(atol, rtol) + ")";
+  }
+  if (rtol != 0) {
+    return label + " has " + std::to_string(o.stats.out_of_tolerance) + " of " +
+           std::to_string(o.stats.elements) + " elements beyond " +
+           ToleranceText(atol, rtol) + " (max abs error " +
+           Number(o.stats.max_abs_error) + ")";
   }
   return label + " max abs error " + Number(o.stats.max_abs_error) +
          " > tolerance " + Number(atol);
@@ -87,8 +103,51 @@ std::string SelfTestReport::ToString() const {
     s += o.pass ? "  ok\n" : "  EXCEEDS TOLERANCE\n";
   }
   s += passed ? "self-test passed" : status.message();
-  s += " (tolerance " + Number(atol) + ")";
+  s += " (tolerance " + ToleranceText(atol, rtol) + ")";
   return s;
+}
+
+std::string SelfTestInputFile(int index) {
+  return "selftest_input_" + std::to_string(index) + ".npy";
+}
+std::string SelfTestOutputFile(int index) {
+  return "selftest_output_" + std::to_string(index) + ".npy";
+}
+
+StatusOr<Tolerance> ParseSelfTestConfig(std::string_view text) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError("selftest.json: not a JSON object");
+  }
+  for (const auto& [key, _] : j.items()) {
+    if (key != "atol" && key != "rtol") {
+      return InvalidArgumentError("selftest.json: unknown key '" + key + "'");
+    }
+  }
+  if (!j.contains("atol"))
+    return InvalidArgumentError("selftest.json: 'atol' must be a number");
+  Tolerance t;
+  for (const char* key : {"atol", "rtol"}) {
+    if (!j.contains(key)) continue;
+    const std::string name = key;
+    if (!j[key].is_number()) {
+      return InvalidArgumentError("selftest.json: '" + name +
+                                  "' must be a number");
+    }
+    const double v = j[key].get<double>();
+    if (!std::isfinite(v) || v < 0) {
+      return InvalidArgumentError("selftest.json: '" + name +
+                                  "' must be finite and >= 0");
+    }
+    (name == "atol" ? t.atol : t.rtol) = v;
+  }
+  return t;
+}
+
+std::string SelfTestConfigJson(double atol, double rtol) {
+  json j = {{"atol", atol}};
+  if (rtol != 0) j["rtol"] = rtol;
+  return j.dump() + "\n";
 }
 
 StatusOr<SelfTestReport> RunSelfTest(std::shared_ptr<const ModelFile> model,
@@ -98,6 +157,10 @@ StatusOr<SelfTestReport> RunSelfTest(std::shared_ptr<const ModelFile> model,
   if (!(spec.atol >= 0)) {  // also rejects NaN
     return InvalidArgumentError("self-test: tolerance " + Number(spec.atol) +
                                 " must be >= 0");
+  }
+  if (!(spec.rtol >= 0)) {
+    return InvalidArgumentError("self-test: relative tolerance " +
+                                Number(spec.rtol) + " must be >= 0");
   }
   StatusOr<std::unique_ptr<Interpreter>> created =
       Interpreter::Create(std::move(model), options);
@@ -134,6 +197,7 @@ StatusOr<SelfTestReport> RunSelfTest(std::shared_ptr<const ModelFile> model,
 
   SelfTestReport report;
   report.atol = spec.atol;
+  report.rtol = spec.rtol;
   report.passed = true;
   const SelfTestOutput* worst = nullptr;
   double worst_severity = -1;
@@ -156,7 +220,7 @@ StatusOr<SelfTestReport> RunSelfTest(std::shared_ptr<const ModelFile> model,
     got.quantized_dimension = t.quantized_dimension();
     TensorValues ref = got;  // the model's quantization reads both sides
     ref.bytes = want->data;
-    ErrorAccumulator acc;
+    ErrorAccumulator acc(Tolerance{spec.atol, spec.rtol});
     if (Status s = acc.Add(got, ref); !s.ok()) {
       return s.WithContext("self-test " + TensorLabel("output", o, t.name()));
     }
@@ -164,7 +228,7 @@ StatusOr<SelfTestReport> RunSelfTest(std::shared_ptr<const ModelFile> model,
     out.index = o;
     out.name = t.name();
     out.stats = acc.stats();
-    out.pass = WithinTolerance(out.stats, spec.atol);
+    out.pass = WithinAccumulatorTolerance(out.stats);
     report.outputs.push_back(std::move(out));
   }
   for (const SelfTestOutput& out : report.outputs) {
@@ -178,8 +242,8 @@ StatusOr<SelfTestReport> RunSelfTest(std::shared_ptr<const ModelFile> model,
     }
   }
   if (worst != nullptr) {
-    report.status = FailedPreconditionError("self-test failed: " +
-                                            FailureText(*worst, spec.atol));
+    report.status = FailedPreconditionError(
+        "self-test failed: " + FailureText(*worst, spec.atol, spec.rtol));
   }
   return report;
 }

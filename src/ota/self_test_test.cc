@@ -122,6 +122,42 @@ TEST(SelfTestTest, WrongExpectedOutputFailsWithReport) {
   EXPECT_TRUE(r->passed) << r->status;
 }
 
+// numpy.allclose's rule: |got - expected| <= atol + rtol * |expected| per
+// element. The model gives y = {2, 4, 6, -4}; expected {2, 4, 6, -4.4} is off
+// by 0.4 on an element of magnitude 4.4.
+TEST(SelfTestTest, RelativeToleranceScalesWithTheExpectedValue) {
+  auto model = FloatModel();
+  ASSERT_NE(model, nullptr);
+  SelfTestSpec spec = FloatSpec({1, 2, 3, -2}, {2, 4, 6, -4.4f});
+  spec.atol = 0.1;
+  spec.rtol = 0.05;  // 0.1 + 0.05 * 4.4 = 0.32 < 0.4: fails
+  StatusOr<SelfTestReport> r = RunSelfTest(model, spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->passed);
+  EXPECT_EQ(r->outputs[1].stats.out_of_tolerance, 1);
+  EXPECT_THAT(
+      r->status.message(),
+      HasSubstr(
+          "output 1 ('y') has 1 of 4 elements beyond atol 0.1 + rtol 0.05 x "
+          "|expected| (max abs error 0.4"));
+  spec.rtol = 0.07;  // 0.1 + 0.07 * 4.4 = 0.408 >= 0.4: passes
+  r = RunSelfTest(model, spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->passed) << r->status;
+  EXPECT_THAT(r->ToString(),
+              HasSubstr("(tolerance atol 0.1 + rtol 0.07 x |expected|)"));
+  // The same rtol without the absolute part fails on the small elements
+  // only when they differ: here they are exact, so it still passes.
+  spec.atol = 0;
+  spec.rtol = 0.1;
+  r = RunSelfTest(model, spec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->passed) << r->status;
+  spec.rtol = -0.1;
+  EXPECT_EQ(RunSelfTest(model, spec).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(SelfTestTest, NanExpectedIsAMismatchAtAnyTolerance) {
   auto model = FloatModel();
   ASSERT_NE(model, nullptr);

@@ -110,6 +110,33 @@ TEST(DiffStatsTest, FloatErrors) {
   EXPECT_TRUE(WithinTolerance(e, 1.0));
 }
 
+// numpy.allclose's per-element rule: |test - ref| <= atol + rtol * |ref|.
+TEST(DiffStatsTest, RelativeToleranceCountsElementsBeyondIt) {
+  const std::vector<float> test = {1.05f, 100.5f, 0.2f}, ref = {1, 100, 0};
+  ErrorAccumulator relative({.atol = 0.1, .rtol = 0.01});  // 0.11, 1.1, 0.1
+  ASSERT_TRUE(relative
+                  .Add(Values(DataType::kFloat32, {3}, test),
+                       Values(DataType::kFloat32, {3}, ref))
+                  .ok());
+  const ErrorStats e = relative.stats();
+  EXPECT_EQ(e.out_of_tolerance, 1);  // only 0.2 vs 0 (bound 0.1)
+  EXPECT_FALSE(WithinAccumulatorTolerance(e));
+  ErrorAccumulator wider({.atol = 0.25, .rtol = 0.01});
+  ASSERT_TRUE(wider
+                  .Add(Values(DataType::kFloat32, {3}, test),
+                       Values(DataType::kFloat32, {3}, ref))
+                  .ok());
+  EXPECT_TRUE(WithinAccumulatorTolerance(wider.stats()));
+  // Without a relative part the count agrees with max_abs_error <= atol.
+  ErrorAccumulator absolute({.atol = 0.4});
+  ASSERT_TRUE(absolute
+                  .Add(Values(DataType::kFloat32, {3}, test),
+                       Values(DataType::kFloat32, {3}, ref))
+                  .ok());
+  EXPECT_EQ(absolute.stats().out_of_tolerance, 1);  // 0.5 on 100
+  EXPECT_FALSE(WithinTolerance(absolute.stats(), 0.4));
+}
+
 TEST(DiffStatsTest, ExactEqualPassesDefaultTolerance) {
   const std::vector<float> v = {0.f, -1.f,
                                 std::numeric_limits<float>::quiet_NaN(),
@@ -435,11 +462,12 @@ TEST_F(SharedModelsTest, DiffQuantizedMobilenetCpuVsCpu) {
   EXPECT_EQ(o["elements"], 2 * 1001);
 
   // Input files: one run unless --runs says otherwise.
-  ASSERT_EQ(RunCli({"diff", testing::ModelPath("mobilenet_v1_0.25_128_quant.tflite"),
-                    "--backends", "cpu", "--input", testing::ModelPath("bird.bmp"),
-                    "--json"},
-                   &out, &err),
-            0)
+  ASSERT_EQ(
+      RunCli({"diff", testing::ModelPath("mobilenet_v1_0.25_128_quant.tflite"),
+              "--backends", "cpu", "--input", testing::ModelPath("bird.bmp"),
+              "--json"},
+             &out, &err),
+      0)
       << err;
   EXPECT_EQ(nlohmann::json::parse(out)["runs"], 1);
 }

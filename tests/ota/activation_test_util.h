@@ -24,8 +24,10 @@ inline std::string AffineModelBytes(float mul, float add) {
   ModelBuilder b;
   SubgraphBuilder& g = b.AddSubgraph("main");
   const int32_t x = g.AddInput("x", DataType::kFloat32, {1, 4});
-  const int32_t m = g.AddConstTensor<float>("m", {4}, std::vector<float>(4, mul));
-  const int32_t a = g.AddConstTensor<float>("a", {4}, std::vector<float>(4, add));
+  const int32_t m =
+      g.AddConstTensor<float>("m", {4}, std::vector<float>(4, mul));
+  const int32_t a =
+      g.AddConstTensor<float>("a", {4}, std::vector<float>(4, add));
   const int32_t t = g.AddTensor("t", DataType::kFloat32, {1, 4});
   const int32_t y = g.AddOutput("y", DataType::kFloat32, {1, 4});
   g.AddOperator(tfl::BuiltinOperator_MUL, {x, m}, {t});
@@ -40,13 +42,15 @@ inline std::string GatherModelBytes(int rows, int salt = 0) {
   ModelBuilder b;
   SubgraphBuilder& g = b.AddSubgraph("main");
   std::vector<uint8_t> params(rows * 4);
-  for (int i = 0; i < rows * 4; ++i) params[i] = static_cast<uint8_t>(i * 3 + salt);
+  for (int i = 0; i < rows * 4; ++i)
+    params[i] = static_cast<uint8_t>(i * 3 + salt);
   const int32_t p = g.AddConstTensor<uint8_t>("params", {rows, 4}, params);
   const int32_t idx = g.AddInput("indices", DataType::kInt32, {3});
   const int32_t y = g.AddOutput("y", DataType::kUInt8, {3, 4});
   g.AddOperator(tfl::BuiltinOperator_GATHER, {p, idx}, {y},
                 [](flatbuffers::FlatBufferBuilder& fbb) {
-                  return tfl::CreateGatherOptions(fbb, /*axis=*/0, /*batch_dims=*/0);
+                  return tfl::CreateGatherOptions(fbb, /*axis=*/0,
+                                                  /*batch_dims=*/0);
                 });
   auto bytes = b.Finish();
   return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
@@ -57,10 +61,12 @@ inline session::TensorData Indices(int32_t a, int32_t b, int32_t c) {
 }
 
 // What the gather model returns for `indices`.
-inline std::vector<uint8_t> GatherExpected(const std::vector<int32_t>& indices, int salt = 0) {
+inline std::vector<uint8_t> GatherExpected(const std::vector<int32_t>& indices,
+                                           int salt = 0) {
   std::vector<uint8_t> out;
   for (int32_t r : indices) {
-    for (int c = 0; c < 4; ++c) out.push_back(static_cast<uint8_t>((r * 4 + c) * 3 + salt));
+    for (int c = 0; c < 4; ++c)
+      out.push_back(static_cast<uint8_t>((r * 4 + c) * 3 + salt));
   }
   return out;
 }
@@ -82,26 +88,27 @@ inline std::map<std::string, std::string> GatherSelfTest(int salt = 0) {
   const int32_t values[3] = {0, 1, 2};
   std::memcpy(idx.data(), values, 12);
   return {{SelfTestInputFile(0), NpyBytes(DataType::kInt32, {3}, idx)},
-          {SelfTestOutputFile(0), NpyBytes(DataType::kUInt8, {3, 4}, GatherExpected({0, 1, 2}, salt))},
+          {SelfTestOutputFile(0),
+           NpyBytes(DataType::kUInt8, {3, 4}, GatherExpected({0, 1, 2}, salt))},
           {kSelfTestConfigFile, SelfTestConfigJson(0)}};
 }
 
 // Self-test files for an affine model: x = {1, 2, 3, 4} -> `expected`.
-inline std::map<std::string, std::string> AffineSelfTest(const std::vector<float>& expected,
-                                                         double atol = 0) {
+inline std::map<std::string, std::string> AffineSelfTest(
+    const std::vector<float>& expected, double atol = 0, double rtol = 0) {
   const std::vector<float> x = {1, 2, 3, 4};
   std::vector<uint8_t> in(16), out(16);
   std::memcpy(in.data(), x.data(), 16);
   std::memcpy(out.data(), expected.data(), 16);
   return {{SelfTestInputFile(0), NpyBytes(DataType::kFloat32, {1, 4}, in)},
           {SelfTestOutputFile(0), NpyBytes(DataType::kFloat32, {1, 4}, out)},
-          {kSelfTestConfigFile, SelfTestConfigJson(atol)}};
+          {kSelfTestConfigFile, SelfTestConfigJson(atol, rtol)}};
 }
 
 // Stages model.tflite plus `extra` files and commits them (what the Updater
 // does); activates (and marks good) when asked.
-inline Status InstallModel(ModelStore& store, const std::string& name, int64_t version,
-                           const std::string& model,
+inline Status InstallModel(ModelStore& store, const std::string& name,
+                           int64_t version, const std::string& model,
                            const std::map<std::string, std::string>& extra = {},
                            bool activate = false, bool mark_good = false) {
   std::map<std::string, std::string> files = extra;

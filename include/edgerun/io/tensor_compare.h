@@ -8,6 +8,9 @@
 // does not enter the statistics); NaN on both sides, or the same infinity,
 // is no error. A comparison passes when WithinTolerance holds: no NaN
 // mismatches and max_abs_error <= tolerance (0 demands exact equality).
+// With a relative part (Tolerance::rtol, numpy.allclose's rule) each element
+// must satisfy |test - ref| <= atol + rtol * |ref|; an accumulator built
+// with that Tolerance counts the elements that do not (out_of_tolerance).
 //
 // Kept free of the interpreter so tests can feed synthetic arrays.
 //
@@ -36,6 +39,12 @@ struct TensorValues {
   int32_t quantized_dimension = 0;
 };
 
+// Per element: |test - ref| <= atol + rtol * |ref| (real units).
+struct Tolerance {
+  double atol = 0;
+  double rtol = 0;
+};
+
 // Error of a test tensor against a reference tensor, accumulated over runs.
 struct ErrorStats {
   int64_t runs = 0;
@@ -46,16 +55,21 @@ struct ErrorStats {
   double mean_abs_error = 0, std_abs_error = 0;  // over all elements
   bool integer = false;      // integer dtype: max_raw_diff is meaningful
   int64_t max_raw_diff = 0;  // max |q_test - q_ref| of the stored integers
+  // Finite elements beyond the accumulator's Tolerance (NaN mismatches are
+  // counted apart).
+  int64_t out_of_tolerance = 0;
 };
 
 class ErrorAccumulator {
  public:
+  explicit ErrorAccumulator(Tolerance tolerance = {}) : tolerance_(tolerance) {}
   // Compares one run. kInvalidArgument when dtype, shape or byte count
   // differ, or the dtype has no numeric reading (strings, complex).
   Status Add(const TensorValues& test, const TensorValues& ref);
   ErrorStats stats() const;
 
  private:
+  Tolerance tolerance_;
   ErrorStats stats_;
   double sum_ = 0, sum_sq_ = 0;
 };
@@ -63,6 +77,9 @@ class ErrorAccumulator {
 // True when the element-wise error stays within `tolerance` (max_abs_error
 // <= tolerance and no NaN mismatches); tolerance 0 demands exact equality.
 bool WithinTolerance(const ErrorStats& stats, double tolerance);
+// True when every element met the Tolerance the accumulator was built with
+// (out_of_tolerance == 0) and there are no NaN mismatches.
+bool WithinAccumulatorTolerance(const ErrorStats& stats);
 
 }  // namespace edgerun
 

@@ -2,7 +2,8 @@
 // verified and self-tested.
 //
 //   ASSIGN_OR_RETURN(ActivationReport r,
-//                    PrepareAndActivate(store, "kws", 7, {.reason = "update"}, &log));
+//                    PrepareAndActivate(store, "kws", 7, {.reason = "update"},
+//                    &log));
 //
 // Steps (docs/ota.md, "Activation and hot swap"):
 //   1. every file listed in the version's manifest.json is re-hashed
@@ -56,16 +57,6 @@
 
 namespace edgerun::ota {
 
-inline constexpr char kSelfTestConfigFile[] = "selftest.json";
-// "selftest_input_<i>.npy" / "selftest_output_<i>.npy".
-std::string SelfTestInputFile(int index);
-std::string SelfTestOutputFile(int index);
-// selftest.json's tolerance: {"atol": 0.5}. kInvalidArgument when malformed,
-// atol missing, negative or not a number, or unknown keys are present.
-StatusOr<double> ParseSelfTestConfig(std::string_view json);
-// The file text for `atol` (what the Updater writes).
-std::string SelfTestConfigJson(double atol);
-
 struct ActivationOptions {
   // The options the model will be served with (the self-test runs on them).
   InterpreterOptions interpreter;
@@ -82,6 +73,7 @@ struct ActivationReport {
   bool self_test_ran = false;
   std::vector<SelfTestOutput> self_test_outputs;  // per output, when it ran
   double self_test_atol = 0;
+  double self_test_rtol = 0;
   int64_t from_version = 0;  // active before (0: bundled / none)
 };
 

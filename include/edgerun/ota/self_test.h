@@ -3,7 +3,8 @@
 // expected arrays the update shipped, using the same tolerance rule as
 // `edgerun diff` (edgerun/io/tensor_compare.h: max abs error in real units,
 // quantized outputs dequantized with the model's output quantization; no NaN
-// on one side only; atol 0 = exact).
+// on one side only; atol 0 = exact). With rtol > 0 each element must meet
+// |got - expected| <= atol + rtol * |expected| (numpy.allclose's rule).
 //
 //   ASSIGN_OR_RETURN(SelfTestReport report, RunSelfTest(model, spec, opts));
 //   RETURN_IF_ERROR(report.status);  // kFailedPrecondition when it failed
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "edgerun/base/status.h"
@@ -41,6 +43,7 @@ struct SelfTestSpec {
   std::vector<std::vector<uint8_t>> input_npy;
   std::vector<std::vector<uint8_t>> expected_output_npy;
   double atol = 0;  // diff's tolerance, real units; 0 = exact
+  double rtol = 0;  // relative part, times |expected|
 };
 
 struct SelfTestOutput {
@@ -53,12 +56,28 @@ struct SelfTestOutput {
 struct SelfTestReport {
   std::vector<SelfTestOutput> outputs;
   double atol = 0;
+  double rtol = 0;
   bool passed = false;
   // OK when passed; otherwise kFailedPrecondition naming the worst output.
   Status status;
   // One line per output plus the verdict, for logs and the CLI.
   std::string ToString() const;
 };
+
+// A staged update's self-test files (what the Updater writes, activation
+// reads).
+inline constexpr char kSelfTestConfigFile[] = "selftest.json";
+// "selftest_input_<i>.npy" / "selftest_output_<i>.npy".
+std::string SelfTestInputFile(int index);
+std::string SelfTestOutputFile(int index);
+// selftest.json's tolerance: {"atol": 0.5} or {"atol": 0.5, "rtol": 0.01}
+// (per element |got - expected| <= atol + rtol * |expected|).
+// kInvalidArgument when malformed, atol missing, a tolerance negative, not
+// finite or not a number, or unknown keys are present.
+StatusOr<Tolerance> ParseSelfTestConfig(std::string_view json);
+// The file text for a tolerance (what the Updater writes); rtol 0 is left
+// out.
+std::string SelfTestConfigJson(double atol, double rtol = 0);
 
 [[nodiscard]] StatusOr<SelfTestReport> RunSelfTest(
     std::shared_ptr<const ModelFile> model, const SelfTestSpec& spec,
