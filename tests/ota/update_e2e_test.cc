@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
 
 #include "edgerun/base/fault_injection_env.h"
+#include "edgerun/io/npy.h"
+#include "edgerun/ota/activation.h"
 #include "edgerun/ota/crypto.h"
 #include "edgerun/ota/updater.h"
 #include "edgerun/ota/verifier.h"
@@ -21,12 +24,12 @@ namespace edgerun::ota {
 namespace {
 
 namespace fs = std::filesystem;
+using ::edgerun::ota::testing::Fault;
+using ::edgerun::ota::testing::LoopbackServer;
 using testing::AdderModel;
 using testing::ReadFile;
 using testing::TestRepo;
 using testing::WriteFile;
-using ::edgerun::ota::testing::Fault;
-using ::edgerun::ota::testing::LoopbackServer;
 
 constexpr char kModel[] = "m";
 
@@ -59,10 +62,11 @@ class UpdateE2eTest : public ::testing::Test {
   }
 
   // A store (index i) and its updater; `env` defaults to the POSIX Env.
-  Updater* MakeUpdater(int i = 0, std::string device_id = "device-0", Env* env = nullptr,
-                       std::string url = "") {
+  Updater* MakeUpdater(int i = 0, std::string device_id = "device-0",
+                       Env* env = nullptr, std::string url = "") {
     env = env != nullptr ? env : Env::Default();
-    auto store = ModelStore::Open(env, (dir_ / ("store" + std::to_string(i))).string());
+    auto store =
+        ModelStore::Open(env, (dir_ / ("store" + std::to_string(i))).string());
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return nullptr;
     UpdaterOptions o;
@@ -90,11 +94,17 @@ class UpdateE2eTest : public ::testing::Test {
     ASSERT_TRUE(active.ok()) << active.status();
     EXPECT_EQ(active->version, version);
     const auto expected = AdderModel(version, n);
-    EXPECT_TRUE(ReadFile(active->path) == std::string(expected.begin(), expected.end()))
-        << "active model of version " << version << " differs from the published one";
+    EXPECT_TRUE(ReadFile(active->path) ==
+                std::string(expected.begin(), expected.end()))
+        << "active model of version " << version
+        << " differs from the published one";
   }
-  bool NoStaging(int i = 0) { return fs::is_empty(fs::path(store(i).root()) / "staging"); }
-  std::string Path(const std::string& rel) const { return (fs::path(repo_->repo()) / rel).string(); }
+  bool NoStaging(int i = 0) {
+    return fs::is_empty(fs::path(store(i).root()) / "staging");
+  }
+  std::string Path(const std::string& rel) const {
+    return (fs::path(repo_->repo()) / rel).string();
+  }
 
   // Publishes v1, starts the server, updates to v1; publishes v2 (not yet
   // fetched). Returns the updater of store 0.
@@ -137,16 +147,63 @@ TEST_F(UpdateE2eTest, HappyPathInstallsV1ThenV2) {
   EXPECT_TRUE(NoStaging());
   for (auto t : {UpdateEventType::kChecked, UpdateEventType::kDownloaded,
                  UpdateEventType::kVerified, UpdateEventType::kStaged}) {
-    EXPECT_EQ(log_.Count(t), t == UpdateEventType::kChecked ? 2u : 2u) << UpdateEventTypeName(t);
+    EXPECT_EQ(log_.Count(t), t == UpdateEventType::kChecked ? 2u : 2u)
+        << UpdateEventTypeName(t);
   }
   EXPECT_EQ(log_.Count(UpdateEventType::kRejected), 0u);
   // The verified metadata is kept in the store.
-  EXPECT_TRUE(fs::exists(fs::path(store().root()) / "metadata" / "timestamp.json"));
+  EXPECT_TRUE(
+      fs::exists(fs::path(store().root()) / "metadata" / "timestamp.json"));
   // The committed version carries its signed entry.
-  auto installed = ReadInstalledTarget(Env::Default(), *store().VersionDir(kModel, 2));
+  auto installed =
+      ReadInstalledTarget(Env::Default(), *store().VersionDir(kModel, 2));
   ASSERT_TRUE(installed.ok()) << installed.status();
   EXPECT_EQ(installed->version, 2);
   EXPECT_EQ(installed->sha256, Sha256Hex(AdderModel(2)));
+}
+
+// A signed self-test tolerance travels publisher -> targets -> updater ->
+// selftest.json -> activation: v1 adds 1, its self-test expects 5% more
+// than that, within rtol 0.1 but not within atol alone.
+TEST_F(UpdateE2eTest, SignedRelativeToleranceReachesTheSelfTest) {
+  const auto npy = [](std::vector<float> v) {
+    NpyArray a;
+    a.type = DataType::kFloat32;
+    a.shape = {1, 4};
+    a.data.resize(16);
+    std::memcpy(a.data.data(), v.data(), 16);
+    const std::vector<uint8_t> bytes = SerializeNpy(a);
+    return std::string(bytes.begin(), bytes.end());
+  };
+  const auto vdir = repo_->src() / kModel / "1";
+  WriteFile(vdir / "in0.npy", npy({1, 2, 3, 4}));
+  WriteFile(vdir / "out0.npy",
+            npy({2.1f, 3.15f, 4.2f, 5.25f}));  // (x + 1) * 1.05
+  ASSERT_TRUE(
+      repo_
+          ->Publish(
+              kModel, 1, 4,
+              R"({"self_test": {"inputs": ["in0.npy"], "outputs": ["out0.npy"],
+                                              "atol": 0, "rtol": 0.1}})")
+          .ok());
+  StartServer();
+  Updater* u = MakeUpdater();
+  ASSERT_NE(u, nullptr);
+  auto r = u->UpdateAll(/*activate=*/false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto dir = store().VersionDir(kModel, 1);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  auto tolerance =
+      ParseSelfTestConfig(ReadFile(fs::path(*dir) / kSelfTestConfigFile));
+  ASSERT_TRUE(tolerance.ok()) << tolerance.status();
+  EXPECT_EQ(tolerance->atol, 0);
+  EXPECT_EQ(tolerance->rtol, 0.1);
+  auto report =
+      PrepareAndActivate(store(), kModel, 1, {.reason = "test"}, &log_);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->self_test_ran);
+  EXPECT_EQ(report->self_test_rtol, 0.1);
+  ExpectActive(1);
 }
 
 TEST_F(UpdateE2eTest, NothingNewCostsExactlyOneConditionalRequest) {
@@ -205,11 +262,14 @@ TEST_F(UpdateE2eTest, WrongSignatureIsRefused) {
   ASSERT_NE(u, nullptr);
   const std::string good = ReadFile(Path("timestamp.json"));
   const SigningKey stranger = GenerateSigningKey();
-  ASSERT_TRUE(ResignTimestamp(repo_->repo(), std::vector<SigningKey>{stranger}, {}).ok());
+  ASSERT_TRUE(
+      ResignTimestamp(repo_->repo(), std::vector<SigningKey>{stranger}, {})
+          .ok());
   auto r = u->UpdateAll(true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status();
-  EXPECT_NE(r.status().message().find("timestamp.json"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("timestamp.json"), std::string::npos)
+      << r.status();
   ExpectActive(1);
   WriteFile(Path("timestamp.json"), good);
   ASSERT_TRUE(u->UpdateAll(true).ok());
@@ -218,26 +278,32 @@ TEST_F(UpdateE2eTest, WrongSignatureIsRefused) {
 
 TEST_F(UpdateE2eTest, BelowThresholdSignaturesAreRefused) {
   const SigningKey second = GenerateSigningKey();
-  repo_ = std::make_unique<TestRepo>(dir_, std::vector<SigningKey>{key_, second}, 2);
+  repo_ = std::make_unique<TestRepo>(dir_,
+                                     std::vector<SigningKey>{key_, second}, 2);
   Updater* u = InstallV1ThenPublishV2();
   ASSERT_NE(u, nullptr);
   // targets.json signed by one of two required keys, under a timestamp
   // that is signed properly.
-  auto targets = ParseTargetsUnverified(AsBytes(ReadFile(Path("2.targets.json"))));
+  auto targets =
+      ParseTargetsUnverified(AsBytes(ReadFile(Path("2.targets.json"))));
   ASSERT_TRUE(targets.ok());
   targets->version = 3;
   auto forged = SignTargets(*targets, std::vector<SigningKey>{key_, key_});
   ASSERT_TRUE(forged.ok());
   WriteFile(Path("3.targets.json"), *forged);
   WriteFile(Path("targets.json"), *forged);
-  ASSERT_TRUE(ResignTimestamp(repo_->repo(), std::vector<SigningKey>{key_, second}, {}).ok());
+  ASSERT_TRUE(
+      ResignTimestamp(repo_->repo(), std::vector<SigningKey>{key_, second}, {})
+          .ok());
   auto r = u->UpdateAll(true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status();
-  EXPECT_NE(r.status().message().find("targets.json"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("targets.json"), std::string::npos)
+      << r.status();
   ExpectActive(1);
   // And a timestamp with one signature.
-  ASSERT_TRUE(ResignTimestamp(repo_->repo(), std::vector<SigningKey>{second}, {}).ok());
+  ASSERT_TRUE(
+      ResignTimestamp(repo_->repo(), std::vector<SigningKey>{second}, {}).ok());
   r = u->UpdateAll(true);
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status();
   ExpectActive(1);
@@ -248,7 +314,8 @@ TEST_F(UpdateE2eTest, ExpiredTimestampIsRefused) {
   ASSERT_NE(u, nullptr);
   ResignOptions o;
   o.expires = std::chrono::system_clock::now() - std::chrono::hours(1);
-  ASSERT_TRUE(ResignTimestamp(repo_->repo(), std::vector<SigningKey>{key_}, o).ok());
+  ASSERT_TRUE(
+      ResignTimestamp(repo_->repo(), std::vector<SigningKey>{key_}, o).ok());
   auto r = u->UpdateAll(true);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status();
@@ -267,7 +334,9 @@ TEST_F(UpdateE2eTest, CachedTimestampExpiryIsNoticedWithoutNewMetadata) {
   o.repo_url = server_->Url("");
   o.device_id = "device-0";
   o.trusted_root = repo_->RootBytes();
-  o.now = [] { return std::chrono::system_clock::now() + std::chrono::hours(48); };
+  o.now = [] {
+    return std::chrono::system_clock::now() + std::chrono::hours(48);
+  };
   auto later = Updater::Create(Env::Default(), &store(), o, &log_);
   ASSERT_TRUE(later.ok());
   auto r = (*later)->CheckForUpdates();
@@ -288,13 +357,15 @@ TEST_F(UpdateE2eTest, RollbackAttacksAreRefused) {
   old.expires = std::chrono::system_clock::now() + std::chrono::hours(24);
   const std::string t1_bytes = ReadFile(Path("1.targets.json"));
   old.targets = {1, t1_bytes.size(), Sha256Hex(t1_bytes)};
-  WriteFile(Path("timestamp.json"), *SignTimestamp(old, std::vector<SigningKey>{key_}));
+  WriteFile(Path("timestamp.json"),
+            *SignTimestamp(old, std::vector<SigningKey>{key_}));
   auto r = u->UpdateAll(true);
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status();
   ExpectActive(2);
   // (b) A fresh timestamp (higher version) pinning the older targets.json.
   old.version = 50;
-  WriteFile(Path("timestamp.json"), *SignTimestamp(old, std::vector<SigningKey>{key_}));
+  WriteFile(Path("timestamp.json"),
+            *SignTimestamp(old, std::vector<SigningKey>{key_}));
   r = u->UpdateAll(true);
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status();
   ExpectActive(2);
@@ -304,7 +375,8 @@ TEST_F(UpdateE2eTest, RollbackAttacksAreRefused) {
   WriteFile(Path("60.targets.json"), forged);
   old.version = 60;
   old.targets = {60, forged.size(), Sha256Hex(forged)};
-  WriteFile(Path("timestamp.json"), *SignTimestamp(old, std::vector<SigningKey>{key_}));
+  WriteFile(Path("timestamp.json"),
+            *SignTimestamp(old, std::vector<SigningKey>{key_}));
   r = u->UpdateAll(true);
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status();
   ExpectActive(2);
@@ -432,7 +504,8 @@ TEST_F(UpdateE2eTest, StagedRolloutIsDeterministicPerDevice) {
       EXPECT_EQ(ra->installed.size(), 1u);
       EXPECT_TRUE(rb->installed.empty());
       ASSERT_EQ(rb->check.skipped.size(), 1u);
-      EXPECT_NE(rb->check.skipped[0].reason.find("not in rollout"), std::string::npos);
+      EXPECT_NE(rb->check.skipped[0].reason.find("not in rollout"),
+                std::string::npos);
     }
   }
   EXPECT_EQ(ActiveVersion(0), 1);
@@ -444,12 +517,14 @@ TEST_F(UpdateE2eTest, NewerRuntimeRequiredIsSkippedWithReason) {
   StartServer();
   Updater* u = MakeUpdater();
   ASSERT_TRUE(u->UpdateAll(true).ok());
-  ASSERT_TRUE(repo_->Publish(kModel, 2, 4, R"({"min_runtime_version": "9.0.0"})").ok());
+  ASSERT_TRUE(
+      repo_->Publish(kModel, 2, 4, R"({"min_runtime_version": "9.0.0"})").ok());
   auto r = u->UpdateAll(true);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->installed.empty());
   ASSERT_EQ(r->check.skipped.size(), 1u);
-  EXPECT_NE(r->check.skipped[0].reason.find("needs runtime >= 9.0.0"), std::string::npos);
+  EXPECT_NE(r->check.skipped[0].reason.find("needs runtime >= 9.0.0"),
+            std::string::npos);
   ExpectActive(1);
 }
 
@@ -479,7 +554,8 @@ TEST_F(UpdateE2eTest, RootRotationDuringUpdate) {
   ASSERT_TRUE(repo_->Publish(kModel, 4).ok());
   r = u->UpdateAll(true);
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status();
-  EXPECT_NE(r.status().message().find("3.root.json"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("3.root.json"), std::string::npos)
+      << r.status();
   ExpectActive(3);
 }
 
@@ -490,7 +566,8 @@ TEST_F(UpdateE2eTest, BackgroundPollerPicksUpANewVersion) {
   ASSERT_TRUE(u->StartPolling(std::chrono::milliseconds(50), 0.5, true).ok());
   EXPECT_EQ(u->StartPolling(std::chrono::milliseconds(50), 0.5, true).code(),
             StatusCode::kFailedPrecondition);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (ActiveVersion() != 1 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
