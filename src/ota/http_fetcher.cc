@@ -58,7 +58,7 @@ std::optional<uint64_t> ParseU64(std::string_view s) {
 // "bytes START-END/TOTAL" with TOTAL a number or "*".
 struct ContentRange {
   uint64_t start = 0;
-  uint64_t end = 0;                // inclusive
+  uint64_t end = 0;               // inclusive
   std::optional<uint64_t> total;  // nullopt for "*"
 };
 std::optional<ContentRange> ParseContentRange(std::string_view s) {
@@ -266,9 +266,9 @@ size_t WriteCallback(char* data, size_t size, size_t n, void* user) {
   t->last_activity = Clock::now();
   if (!t->accepting_body) return bytes;  // body of an intermediate response
   if (bytes > t->allowed - t->received) {
-    t->error = OutOfRangeError(
-        t->prefix + "server sent more than the " +
-        std::to_string(t->options->max_bytes) + " bytes allowed");
+    t->error = OutOfRangeError(t->prefix + "server sent more than the " +
+                               std::to_string(t->options->max_bytes) +
+                               " bytes allowed");
     return 0;
   }
   Status s = t->sink->Write(
@@ -333,19 +333,18 @@ void HttpFetcher::ReleaseHandle(void* handle) {
   curl_easy_cleanup(static_cast<CURL*>(handle));
 }
 
-StatusOr<FetchResult> HttpFetcher::Fetch(const std::string& url,
-                                         ByteSink& sink,
+StatusOr<FetchResult> HttpFetcher::Fetch(const std::string& url, ByteSink& sink,
                                          const FetchOptions& options) {
   const std::string prefix = "fetch " + url + ": ";
   if (!StartsWithNoCase(url, "http://") && !StartsWithNoCase(url, "https://")) {
-    return InvalidArgumentError(prefix + "only http:// and https:// URLs are "
-                                         "allowed");
+    return InvalidArgumentError(prefix +
+                                "only http:// and https:// URLs are "
+                                "allowed");
   }
   if (options.resume_from > options.max_bytes) {
-    return InvalidArgumentError(prefix + "resume_from " +
-                                std::to_string(options.resume_from) +
-                                " is past max_bytes " +
-                                std::to_string(options.max_bytes));
+    return InvalidArgumentError(
+        prefix + "resume_from " + std::to_string(options.resume_from) +
+        " is past max_bytes " + std::to_string(options.max_bytes));
   }
   if (options.if_none_match.find_first_of("\r\n") != std::string::npos) {
     return InvalidArgumentError(prefix + "line break in if_none_match");
@@ -399,6 +398,11 @@ StatusOr<FetchResult> HttpFetcher::Fetch(const std::string& url,
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &ProgressCallback);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
   if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  if (!options.ca_file.empty()) {
+    // Only this bundle: no fallback to the system's CA directory.
+    curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+  }
   if (options.resume_from > 0) {
     curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
   }
@@ -408,8 +412,8 @@ StatusOr<FetchResult> HttpFetcher::Fetch(const std::string& url,
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
 
   if (!t.error.ok()) return t.error;
-  const std::string detail = errbuf[0] != '\0' ? std::string(errbuf)
-                                               : curl_easy_strerror(rc);
+  const std::string detail =
+      errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
   switch (rc) {
     case CURLE_OK:
       break;
@@ -435,6 +439,12 @@ StatusOr<FetchResult> HttpFetcher::Fetch(const std::string& url,
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
       return InvalidArgumentError(prefix + detail);
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return PermissionDeniedError(prefix +
+                                   "server certificate not trusted: " + detail);
+    case CURLE_SSL_CACERT_BADFILE:
+      return InvalidArgumentError(prefix + "cannot use CA file '" +
+                                  options.ca_file + "': " + detail);
     case CURLE_PARTIAL_FILE:
       return UnavailableError(
           prefix + "connection closed after " + std::to_string(t.received) +

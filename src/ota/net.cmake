@@ -6,9 +6,12 @@ target_link_libraries(edgerun_ota_net PUBLIC edgerun_base PRIVATE CURL::libcurl)
 target_link_libraries(edgerun_ota INTERFACE edgerun_ota_net)
 
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
-add_library(edgerun_ota_testing STATIC ota/testing/loopback_server.cc)
+find_package(OpenSSL REQUIRED)
+add_library(edgerun_ota_testing STATIC ota/testing/loopback_server.cc
+  ota/testing/test_certs.cc)
 target_link_libraries(edgerun_ota_testing
-  PUBLIC edgerun_base PRIVATE edgerun_ota_crypto PkgConfig::HTTPLIB)
+  PUBLIC edgerun_base PRIVATE edgerun_ota_crypto PkgConfig::HTTPLIB OpenSSL::SSL
+  OpenSSL::Crypto)
 
 # edgerun_test_server ROOT [PORT]: serve a directory on 127.0.0.1 (manual
 # and script use).

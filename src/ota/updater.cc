@@ -238,6 +238,7 @@ FetchOptions Updater::MetadataFetchOptions(uint64_t max_bytes) const {
   o.connect_timeout = options_.connect_timeout;
   o.total_timeout = options_.metadata_timeout;
   o.stall_timeout = options_.stall_timeout;
+  o.ca_file = options_.ca_file;
   return o;
 }
 
@@ -511,6 +512,7 @@ Status Updater::FetchFile(const Staging& staging, const std::string& local_name,
   options.connect_timeout = options_.connect_timeout;
   options.total_timeout = options_.download_timeout;
   options.stall_timeout = options_.stall_timeout;
+  options.ca_file = options_.ca_file;
   StatusOr<FetchResult> fetched = fetcher_.Fetch(Url(ref.path), sink, options);
   const Status closed = sink.Close();
   if (!fetched.ok()) {

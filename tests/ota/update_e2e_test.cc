@@ -18,6 +18,7 @@
 #include "edgerun/ota/updater.h"
 #include "edgerun/ota/verifier.h"
 #include "src/ota/testing/loopback_server.h"
+#include "src/ota/testing/test_certs.h"
 #include "tests/ota/update_test_util.h"
 
 namespace edgerun::ota {
@@ -63,7 +64,8 @@ class UpdateE2eTest : public ::testing::Test {
 
   // A store (index i) and its updater; `env` defaults to the POSIX Env.
   Updater* MakeUpdater(int i = 0, std::string device_id = "device-0",
-                       Env* env = nullptr, std::string url = "") {
+                       Env* env = nullptr, std::string url = "",
+                       std::string ca_file = "") {
     env = env != nullptr ? env : Env::Default();
     auto store =
         ModelStore::Open(env, (dir_ / ("store" + std::to_string(i))).string());
@@ -75,6 +77,7 @@ class UpdateE2eTest : public ::testing::Test {
     o.trusted_root = repo_->RootBytes();
     o.stall_timeout = std::chrono::milliseconds(1000);
     o.activate = ActivateInStore;
+    o.ca_file = std::move(ca_file);
     auto updater = Updater::Create(env, store->get(), o, &log_);
     EXPECT_TRUE(updater.ok()) << updater.status();
     if (!updater.ok()) return nullptr;
@@ -204,6 +207,33 @@ TEST_F(UpdateE2eTest, SignedRelativeToleranceReachesTheSelfTest) {
   EXPECT_TRUE(report->self_test_ran);
   EXPECT_EQ(report->self_test_rtol, 0.1);
   ExpectActive(1);
+}
+
+// The same update over https, the repository's CA pinned through
+// UpdaterOptions::ca_file; an updater that does not trust that CA installs
+// nothing and says why.
+TEST_F(UpdateE2eTest, HttpsWithAPinnedCa) {
+  ASSERT_TRUE(repo_->Publish(kModel, 1).ok());
+  auto cert = testing::MakeSelfSignedCert(dir_.string(), "repo");
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  auto tls = LoopbackServer::Start(repo_->repo(), 0,
+                                   {{cert->cert_pem, cert->key_pem}});
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  server_ = std::move(*tls);
+  Updater* untrusting = MakeUpdater(0, "device-0");
+  ASSERT_NE(untrusting, nullptr);
+  auto refused = untrusting->UpdateAll(true);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied)
+      << refused.status();
+  EXPECT_NE(refused.status().message().find("certificate"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(ActiveVersion(0), -1);
+  Updater* pinned = MakeUpdater(1, "device-1", nullptr, "", cert->cert_pem);
+  ASSERT_NE(pinned, nullptr);
+  auto r = pinned->UpdateAll(true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->installed, std::vector<std::string>{"m@1"});
+  ExpectActive(1, 1);
 }
 
 TEST_F(UpdateE2eTest, NothingNewCostsExactlyOneConditionalRequest) {

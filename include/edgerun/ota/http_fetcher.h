@@ -11,12 +11,14 @@
 // Error codes (messages are one line: "fetch <url>: <what happened>"):
 //   bad URL / option, non-http(s) scheme        -> kInvalidArgument
 //   connection refused / reset / cut short, DNS,
-//   TLS, HTTP 5xx, 408, 429                     -> kUnavailable (retry later;
+//   TLS handshake, HTTP 5xx, 408, 429           -> kUnavailable (retry later;
 //                                                  a cut-short download can
 //                                                  be resumed)
 //   connect, total or stall timeout             -> kDeadlineExceeded
 //   HTTP 404, 410                               -> kNotFound
-//   HTTP 401, 403                               -> kPermissionDenied
+//   HTTP 401, 403; a server certificate that does
+//   not verify (untrusted CA, wrong host name,
+//   expired)                                    -> kPermissionDenied
 //   other unexpected status (e.g. 416)          -> kFailedPrecondition
 //   more bytes than max_bytes (announced/sent)  -> kOutOfRange
 //   malformed response (bad Content-Range,
@@ -65,6 +67,10 @@ struct FetchOptions {
   // Optional; when it becomes true the fetch stops within about a second with
   // kCancelled. Must outlive the Fetch call.
   const std::atomic<bool>* cancel = nullptr;
+  // https: a PEM file of the CA certificates to trust instead of the system
+  // store (a device that pins its update server's CA). Empty: the system
+  // store. The peer certificate and host name are always verified.
+  std::string ca_file;
 };
 
 struct FetchResult {
@@ -135,7 +141,7 @@ class HttpFetcher {
                                    const FetchOptions& options = {});
 
  private:
-  void* AcquireHandle();            // CURL*; nullptr if libcurl fails
+  void* AcquireHandle();             // CURL*; nullptr if libcurl fails
   void ReleaseHandle(void* handle);  // back to the idle cache (or freed)
 
   std::mutex mu_;

@@ -98,11 +98,16 @@ struct UpdaterOptions {
   std::chrono::milliseconds metadata_timeout{10000};   // whole request
   std::chrono::milliseconds download_timeout{600000};  // whole request
   std::chrono::milliseconds stall_timeout{5000};
+  // https: PEM file of the CA certificates to trust instead of the system
+  // store (FetchOptions::ca_file); empty: the system store.
+  std::string ca_file;
   // Root versions fetched in one check at most (a server cannot keep the
   // client walking forever).
   int max_root_rotations = 64;
   // Clock for expiry checks.
-  std::function<TimePoint()> now = [] { return std::chrono::system_clock::now(); };
+  std::function<TimePoint()> now = [] {
+    return std::chrono::system_clock::now();
+  };
   // Activates a committed version (load + self-test + switch). Unset: the
   // caller must pass one to Activate/UpdateAll (the CLI passes
   // PrepareAndActivate of activation.h).
@@ -179,7 +184,8 @@ class Updater {
  private:
   struct Trust;  // the verified metadata, cached in <store>/metadata/
 
-  Updater(Env* env, ModelStore* store, UpdaterOptions options, EventLog* events);
+  Updater(Env* env, ModelStore* store, UpdaterOptions options,
+          EventLog* events);
 
   Status LoadTrust();
   StatusOr<CheckResult> CheckLocked();
@@ -194,7 +200,8 @@ class Updater {
   Status Fail(const Status& status, const std::string& model, int64_t version);
   std::string Url(const std::string& path) const;
   FetchOptions MetadataFetchOptions(uint64_t max_bytes) const;
-  void PollLoop(std::chrono::milliseconds interval, double jitter, bool activate);
+  void PollLoop(std::chrono::milliseconds interval, double jitter,
+                bool activate);
 
   Env* const env_;
   ModelStore* const store_;

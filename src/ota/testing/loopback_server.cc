@@ -41,16 +41,30 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
+std::unique_ptr<httplib::Server> MakeServer(
+    const std::optional<TlsFiles>& tls) {
+  if (!tls) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(tls->cert_pem.c_str(),
+                                              tls->key_pem.c_str());
+}
+
 }  // namespace
 
-LoopbackServer::LoopbackServer(std::string root_dir)
+LoopbackServer::LoopbackServer(std::string root_dir,
+                               const std::optional<TlsFiles>& tls)
     : root_dir_(std::move(root_dir)),
-      server_(std::make_unique<httplib::Server>()) {}
+      tls_(tls.has_value()),
+      server_(MakeServer(tls)) {}
 
 StatusOr<std::unique_ptr<LoopbackServer>> LoopbackServer::Start(
-    std::string root_dir, int port) {
-  std::unique_ptr<LoopbackServer> s(new LoopbackServer(std::move(root_dir)));
+    std::string root_dir, int port, std::optional<TlsFiles> tls) {
+  std::unique_ptr<LoopbackServer> s(
+      new LoopbackServer(std::move(root_dir), tls));
   httplib::Server& svr = *s->server_;
+  if (!svr.is_valid()) {
+    return InvalidArgumentError("loopback server: cannot use certificate " +
+                                tls->cert_pem + " with key " + tls->key_pem);
+  }
   // Short keep-alive so Stop() does not wait long for idle connections.
   svr.set_keep_alive_timeout(1);
   // Headers and body go out in separate writes; without TCP_NODELAY the
@@ -94,7 +108,8 @@ void LoopbackServer::Stop() {
 }
 
 std::string LoopbackServer::Url(std::string_view path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + "/" + Key(path);
+  return std::string(tls_ ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(port_) + "/" + Key(path);
 }
 
 void LoopbackServer::SetFault(std::string_view path, const Fault& fault) {
@@ -151,7 +166,8 @@ void LoopbackServer::Handle(const httplib::Request& req,
     auto it = faults_.find(key);
     if (it != faults_.end()) fault = it->second;
   }
-  if (fault.header_delay.count() > 0 && !SleepUnlessStopped(fault.header_delay)) {
+  if (fault.header_delay.count() > 0 &&
+      !SleepUnlessStopped(fault.header_delay)) {
     res.status = 503;
     return;
   }

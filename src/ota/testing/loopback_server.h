@@ -39,6 +39,12 @@ struct Response;
 
 namespace edgerun::ota::testing {
 
+// PEM files of the server's certificate (chain) and private key.
+struct TlsFiles {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 // What to do wrong for one path. Default: nothing.
 struct Fault {
   // Answer with this status and a short text body instead of the file
@@ -77,9 +83,11 @@ struct PathStats {
 class LoopbackServer {
  public:
   // Serves files under `root_dir` on 127.0.0.1:`port` (0: an ephemeral
-  // port). kUnavailable if the port cannot be bound.
-  static StatusOr<std::unique_ptr<LoopbackServer>> Start(std::string root_dir,
-                                                         int port = 0);
+  // port); over TLS (https) when `tls` is given. kUnavailable if the port
+  // cannot be bound; kInvalidArgument if the certificate or key is unusable.
+  static StatusOr<std::unique_ptr<LoopbackServer>> Start(
+      std::string root_dir, int port = 0,
+      std::optional<TlsFiles> tls = std::nullopt);
   ~LoopbackServer();
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
@@ -88,7 +96,8 @@ class LoopbackServer {
   void Stop();
 
   int port() const { return port_; }
-  // "http://127.0.0.1:<port>/<path>" (a leading '/' in path is optional).
+  // "http://127.0.0.1:<port>/<path>" ("https://" in TLS mode; a leading '/'
+  // in path is optional).
   std::string Url(std::string_view path) const;
 
   // `path` as in Url(): "models/a.tflite" or "/models/a.tflite".
@@ -103,13 +112,14 @@ class LoopbackServer {
   static StatusOr<std::string> ClosedPortUrl(std::string_view path);
 
  private:
-  explicit LoopbackServer(std::string root_dir);
+  LoopbackServer(std::string root_dir, const std::optional<TlsFiles>& tls);
   void Handle(const httplib::Request& req, httplib::Response& res);
   // Sleeps up to `d`; false if Stop() was called meanwhile.
   bool SleepUnlessStopped(std::chrono::milliseconds d);
   void AddBytesSent(const std::string& path, uint64_t n);
 
   const std::string root_dir_;
+  const bool tls_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
