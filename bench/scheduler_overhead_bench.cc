@@ -199,11 +199,7 @@ int main(int argc, char** argv) {
   if (!json_path.empty()) {
     std::ofstream f(json_path);
     auto obj = [](const Summary& s) {
-      char buf[160];
-      std::snprintf(buf, sizeof(buf),
-                    "{\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}",
-                    s.median, s.min, s.max);
-      return std::string(buf);
+      return edgerun::bench::SummaryJson(s, 3);
     };
     f << "{\n  \"format\": \"scheduler_overhead_bench v1\",\n"
       << "  \"model\": \"ADD of 4 floats\",\n"

@@ -48,7 +48,8 @@ namespace {
 using edgerun::bench::FlagValue;
 using edgerun::bench::Percentile;
 using edgerun::bench::Summarize;
-using edgerun::bench::Summary;
+using edgerun::bench::SummaryJson;
+using edgerun::bench::SummaryJson;
 using edgerun::session::Session;
 using edgerun::session::TensorData;
 using SteadyClock = std::chrono::steady_clock;
@@ -172,14 +173,6 @@ Hiccups MeasureHiccups(int threads, double seconds) {
   return total;
 }
 
-std::string Json(const Summary& s) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf,
-                "{\"median\": %.2f, \"min\": %.2f, \"max\": %.2f}", s.median,
-                s.min, s.max);
-  return buf;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -272,9 +265,10 @@ int main(int argc, char** argv) {
       "%s,\n"
       " \"per_rep\": [%s]}\n",
       model_path.c_str(), backends.c_str(), clients, slots, seconds, reps,
-      failed, Json(Summarize(p50_one)).c_str(),
-      Json(Summarize(actual_ratio)).c_str(),
-      Json(Summarize(ideal_ratio)).c_str(), Json(Summarize(lost)).c_str(),
+      failed, SummaryJson(Summarize(p50_one)).c_str(),
+      SummaryJson(Summarize(actual_ratio)).c_str(),
+      SummaryJson(Summarize(ideal_ratio)).c_str(),
+      SummaryJson(Summarize(lost)).c_str(),
       edgerun::bench::LoadAverageJson().c_str(), per_rep.c_str());
   return failed == 0 ? 0 : 1;
 }

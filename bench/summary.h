@@ -30,6 +30,15 @@ inline Summary Summarize(std::vector<double> v) {
   return s;
 }
 
+// {"median": m, "min": a, "max": b} with `decimals` digits after the point.
+inline std::string SummaryJson(const Summary& s, int decimals = 2) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "{\"median\": %.*f, \"min\": %.*f, \"max\": %.*f}", decimals,
+                s.median, decimals, s.min, decimals, s.max);
+  return buf;
+}
+
 // Nearest-rank percentile, p in (0, 1]; 0 when `v` is empty.
 inline double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;

@@ -81,6 +81,13 @@ class ManagedModelTest : public ::testing::Test {
     return o;
   }
 
+  // v1 of "m" (y = 2x + 1), active and marked good: the baseline most
+  // tests update from.
+  Status InstallGoodV1() {
+    return InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true,
+                        true);
+  }
+
   int64_t StoreActive() {
     auto a = store_->Active("m");
     return a.ok() ? a->version : -1;
@@ -118,9 +125,7 @@ TEST_F(ManagedModelTest, SelfTestConfigParsing) {
 }
 
 TEST_F(ManagedModelTest, PrepareAndActivateRunsSelfTestThenActivates) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
                            AffineSelfTest({3, 6, 9, 12}))
                   .ok());
@@ -139,9 +144,7 @@ TEST_F(ManagedModelTest, PrepareAndActivateRunsSelfTestThenActivates) {
 }
 
 TEST_F(ManagedModelTest, DamagedFileIsNeverActivated) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
                            AffineSelfTest({3, 6, 9, 12}))
                   .ok());
@@ -162,9 +165,7 @@ TEST_F(ManagedModelTest, DamagedFileIsNeverActivated) {
 // selftest.json's rtol is applied: v2 computes 3x, its self-test expects
 // 3.3x (10% high). rtol 0.05 rejects it, rtol 0.1 accepts it.
 TEST_F(ManagedModelTest, SelfTestAppliesTheRelativeTolerance) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   const std::vector<float> high = {3.3f, 6.6f, 9.9f, 13.2f};
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
                            AffineSelfTest(high, 0, 0.05))
@@ -188,9 +189,7 @@ TEST_F(ManagedModelTest, SelfTestAppliesTheRelativeTolerance) {
 }
 
 TEST_F(ManagedModelTest, FailingSelfTestIsNeverActivated) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   // v2 computes 3x, its self-test expects 3x + 1 (tolerance 0.5).
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0),
                            AffineSelfTest({4, 7, 10, 13}, 0.5))
@@ -312,9 +311,7 @@ TEST_F(ManagedModelTest, HotSwapUnderEightClientsLosesNoRequest) {
 }
 
 TEST_F(ManagedModelTest, SubmitAcrossSwapCompletesOnBothGenerations) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok());
@@ -400,9 +397,7 @@ TEST_F(ManagedModelTest, DegradedVersionIsRolledBackAutomatically) {
 }
 
 TEST_F(ManagedModelTest, HealthyWindowCommits) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok());
@@ -427,9 +422,7 @@ TEST_F(ManagedModelTest, HealthyWindowCommits) {
 }
 
 TEST_F(ManagedModelTest, ManualRollbackSwapsBack) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   auto managed = ManagedModel::Create(store_.get(), "m", Options());
   ASSERT_TRUE(managed.ok());
@@ -445,9 +438,7 @@ TEST_F(ManagedModelTest, ManualRollbackSwapsBack) {
 // A backend denied by a new device policy is gone after the next swap, with
 // no restart: the serving Session is rebuilt with the new options.
 TEST_F(ManagedModelTest, PolicyChangeAppliesAtNextSwap) {
-  ASSERT_TRUE(
-      InstallModel(*store_, "m", 1, AffineModelBytes(2, 1), {}, true, true)
-          .ok());
+  ASSERT_TRUE(InstallGoodV1().ok());
   ASSERT_TRUE(InstallModel(*store_, "m", 2, AffineModelBytes(3, 0)).ok());
   const std::string policy_path = JoinPath(dir_, "policy.json");
   std::ofstream(policy_path) << R"({"version": 1})";

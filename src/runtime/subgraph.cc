@@ -683,8 +683,8 @@ Status Subgraph::CheckFiniteInputs() const {
 Status Subgraph::Invoke() {
   if (!allocated_) RETURN_IF_ERROR(AllocateTensors());
   RETURN_IF_ERROR(CheckFiniteInputs());
-  // Cancellation is polled between nodes: a relaxed load, nothing to pay
-  // when no flag is set.
+  // Cancellation is polled before every CPU node and delegated segment: a
+  // relaxed load, nothing to pay when no flag is set.
   size_t done = 0;
   auto cancelled = [&] {
     return cancel_flag_ != nullptr &&
@@ -696,8 +696,8 @@ Status Subgraph::Invoke() {
   };
   for (size_t s = 0; s < steps_.size(); ++s) {
     Step& step = steps_[s];
-    if (cancelled()) return cancelled_error();
     if (step.compiled) {
+      if (cancelled()) return cancelled_error();
       Status executed = step.compiled->Execute(*this);
       if (!executed.ok()) return FallBackAtInvoke(s, executed);
       done += step.segment.nodes.size();

@@ -24,6 +24,8 @@ TensorInfo InfoOf(TensorRef t) { return {t.name(), t.type(), t.shape()}; }
 // end-to-end latency). The worker fills `outputs` and `generation` before
 // done runs; work and done never overlap, so they need no lock.
 struct Session::Request {
+  explicit Request(const RunOptions& options)
+      : submitted(Clock::now()), info(options.info), cancel(options.cancel) {}
   std::vector<TensorData> inputs;
   // Run (which waits for the result) borrows the caller's inputs instead of
   // copying them.
@@ -313,11 +315,9 @@ Status Session::Execute(Request& request) {
       p->Release(i);
     }
   } returner{this, pool.get(), index};
-  if (request.cancel) {
-    if (request.cancel->cancelled())
-      return CancelledError("request cancelled before it ran");
-    interp->SetCancellationFlag(request.cancel->flag());
-  }
+  // A token cancelled from here on stops the Invoke before its next node
+  // (the scheduler already refused requests cancelled before dispatch).
+  if (request.cancel) interp->SetCancellationFlag(request.cancel->flag());
   request.generation = pool->generation;
 
   const std::vector<TensorData>& inputs = request.input_list();
@@ -387,13 +387,31 @@ void Session::EndOutstanding() {
 void Session::SubmitWithCallback(std::vector<TensorData> inputs,
                                  const RunOptions& options,
                                  std::function<void(StatusOr<Outputs>)> done) {
-  auto request = std::make_shared<Request>();
-  request->submitted = Clock::now();
+  auto request = std::make_shared<Request>(options);
   request->inputs = std::move(inputs);
-  request->info = options.info;
-  request->cancel = options.cancel;
   request->done = done ? std::move(done) : [](StatusOr<Outputs>) {};
   Enqueue(std::move(request), options);
+}
+
+std::future<StatusOr<Session::Outputs>> Session::EnqueueForFuture(
+    std::shared_ptr<Request> request, const RunOptions& options) {
+  // The promise is owned by `done` (not a caller's frame): set_value may
+  // still be returning on the worker when get() has already returned.
+  auto promise = std::make_shared<std::promise<StatusOr<Outputs>>>();
+  std::future<StatusOr<Outputs>> future = promise->get_future();
+  request->done = [promise](StatusOr<Outputs> result) {
+    promise->set_value(std::move(result));
+  };
+  Enqueue(std::move(request), options);
+  return future;
+}
+
+void Session::Complete(Request& request, Status ran) {
+  if (ran.ok()) {
+    Finish(request, std::move(*request.outputs));
+  } else {
+    Finish(request, std::move(ran));
+  }
 }
 
 void Session::Enqueue(std::shared_ptr<Request> request,
@@ -414,11 +432,7 @@ void Session::Enqueue(std::shared_ptr<Request> request,
   Status queued = scheduler_->Submit(
       device_, wo, [this, request]() -> Status { return Execute(*request); },
       [this, request, release](Status result) {
-        if (result.ok()) {
-          Finish(*request, std::move(*request->outputs));
-        } else {
-          Finish(*request, std::move(result));
-        }
+        Complete(*request, std::move(result));
         release();
       });
   if (!queued.ok()) {
@@ -429,13 +443,9 @@ void Session::Enqueue(std::shared_ptr<Request> request,
 
 std::future<StatusOr<Session::Outputs>> Session::Submit(
     std::vector<TensorData> inputs, const RunOptions& options) {
-  auto promise = std::make_shared<std::promise<StatusOr<Outputs>>>();
-  std::future<StatusOr<Outputs>> future = promise->get_future();
-  SubmitWithCallback(std::move(inputs), options,
-                     [promise](StatusOr<Outputs> result) {
-                       promise->set_value(std::move(result));
-                     });
-  return future;
+  auto request = std::make_shared<Request>(options);
+  request->inputs = std::move(inputs);
+  return EnqueueForFuture(std::move(request), options);
 }
 
 StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
@@ -444,11 +454,8 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
   // back). Only valid requests take this path; the queued path reports
   // validation errors.
   if (Validate(CurrentPool()->inputs, inputs).ok()) {
-    Request request;
-    request.submitted = Clock::now();
+    Request request(options);
     request.borrowed_inputs = &inputs;
-    request.info = options.info;
-    request.cancel = options.cancel;
     StatusOr<Outputs> result = InvalidArgumentError("unset");
     request.done = [&result](StatusOr<Outputs> r) { result = std::move(r); };
     const WorkOptions wo = ToWorkOptions(options);
@@ -460,31 +467,16 @@ StatusOr<Session::Outputs> Session::Run(const std::vector<TensorData>& inputs,
         std::lock_guard<std::mutex> lock(stats_mu_);
         ++requests_;
       }
-      if (ran->ok()) {
-        Finish(request, std::move(*request.outputs));
-      } else {
-        Finish(request, std::move(*ran));
-      }
+      Complete(request, std::move(*ran));
     }
     EndOutstanding();
     if (ran.has_value()) return result;
   }
   // Queued: this thread waits for the result, so the request can borrow the
   // caller's inputs here too (done runs exactly once, before get returns).
-  // The promise is owned by `done` (not this frame): set_value may still be
-  // returning on the worker when get() has already returned here.
-  auto promise = std::make_shared<std::promise<StatusOr<Outputs>>>();
-  std::future<StatusOr<Outputs>> future = promise->get_future();
-  auto request = std::make_shared<Request>();
-  request->submitted = Clock::now();
+  auto request = std::make_shared<Request>(options);
   request->borrowed_inputs = &inputs;
-  request->info = options.info;
-  request->cancel = options.cancel;
-  request->done = [promise](StatusOr<Outputs> r) {
-    promise->set_value(std::move(r));
-  };
-  Enqueue(std::move(request), options);
-  return future.get();
+  return EnqueueForFuture(std::move(request), options).get();
 }
 
 Status Session::SwapModel(std::shared_ptr<const ModelFile> model) {

@@ -214,6 +214,11 @@ class Session {
   // Runs one request on a leased interpreter (a scheduler worker calls it).
   // Validates and queues `request` on the device (done runs exactly once).
   void Enqueue(std::shared_ptr<Request> request, const RunOptions& options);
+  // Enqueue with a `done` that fulfils the returned future.
+  std::future<StatusOr<Outputs>> EnqueueForFuture(
+      std::shared_ptr<Request> request, const RunOptions& options);
+  // Finish with the outputs when `ran` is OK, else with `ran`.
+  void Complete(Request& request, Status ran);
   Status Execute(Request& request);
   void Finish(Request& request, StatusOr<Outputs> result);
   WorkOptions ToWorkOptions(const RunOptions& options) const;
